@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+//
+// Harsanyi: AND-OR interaction primitives of neural networks, with OpenCL kernels on device memory
+// and a Swift CPU path when no OpenCL device exists.
+//
+// Layers (one module each):
+//   HarsanyiCore        pure Swift: subset transforms (CPU), the Backend protocol, NPY I/O, errors.
+//   COpenCL             system library over <CL/cl.h> (ocl-icd loader), CL_TARGET_OPENCL_VERSION 120.
+//   Kernels             the top-level Kernels/ folder; its *.cl files are embedded by the EmbedKernels plugin.
+//   HarsanyiOpenCL      OpenCL runtime (devices, program cache, buffers) and the OpenCL backend,
+//                       plus backend selection (GPU > accelerator > OpenCL CPU > Swift CPU).
+//   HarsanyiCLI         the `harsanyi` command (swift-argument-parser).
+//   HarsanyiTestSupport naive Double references and seeded generators, for tests only (not public API).
+//
+// Benchmarks live in their own package (Benchmarks/) so `swift test` here never builds their dependencies.
+import PackageDescription
+
+let package = Package(
+    name: "Harsanyi",
+    products: [
+        .library(name: "HarsanyiCore", targets: ["HarsanyiCore"]),
+        .library(name: "HarsanyiOpenCL", targets: ["HarsanyiOpenCL"]),
+        .executable(name: "harsanyi", targets: ["HarsanyiCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenCL", pkgConfig: "OpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers", "pocl-opencl-icd"])]),
+        .executableTarget(name: "embed-kernels", path: "Sources/embed-kernels"),
+        .plugin(
+            name: "EmbedKernels", capability: .buildTool(), dependencies: ["embed-kernels"],
+            path: "Sources/EmbedKernelsPlugin"),
+        // Top-level Kernels/ is itself a target: its *.cl files are embedded as Swift strings.
+        .target(name: "Kernels", path: "Kernels", plugins: ["EmbedKernels"]),
+        .target(name: "HarsanyiCore"),
+        .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "COpenCL", "Kernels"]),
+        .executableTarget(
+            name: "HarsanyiCLI",
+            dependencies: [
+                "HarsanyiCore", "HarsanyiOpenCL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(name: "HarsanyiTestSupport", dependencies: ["HarsanyiCore"]),
+        .testTarget(
+            name: "HarsanyiTests",
+            dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiTestSupport"]),
+    ]
+)

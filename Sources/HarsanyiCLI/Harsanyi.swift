@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Harsanyi: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "harsanyi",
+        abstract: "Explain neural networks by their AND-OR interaction primitives (Harsanyi dividends).",
+        discussion: """
+            Subsets of the n players are indexed by bitmasks: bit i of an index is player i (LSB = player 0).
+            Backends: OpenCL (GPU > accelerator > CPU device) with a Swift CPU fallback. Environment:
+            HARSANYI_BACKEND=auto|opencl|cpu, HARSANYI_DEVICE=P:D, HARSANYI_KERNEL_DIR=<dir>; options win.
+            """,
+        subcommands: [Devices.self, Transform.self, Bench.self])
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import HarsanyiCore
+import HarsanyiOpenCL
+
+struct Transform: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply a subset transform to a 2^n vector stored in a .npy file.",
+        discussion: """
+            Kinds: and (Möbius: Harsanyi dividends), or, zeta (inverse of and), or-inverse, mobius-superset
+            (transpose of and), zeta-superset, or-transpose. The output keeps the input's precision (integers and
+            bools become float64) unless --precision says otherwise. Beside OUT a JSON file (OUT with .json)
+            records n, the kind, the backend and the index convention (bit i = player i).
+            """)
+
+    @Option(help: "Transform kind: \(SubsetTransform.allCases.map(\.rawValue).joined(separator: "|")).")
+    var kind: SubsetTransform
+
+    @Option(name: .customLong("in"), help: "Input .npy: a 1-D array of 2^n values.")
+    var input: String
+
+    @Option(name: .customLong("out"), help: "Output .npy (written atomically).")
+    var output: String
+
+    @Option(help: "float32 or float64 (default: the input's).")
+    var precision: Precision?
+
+    @OptionGroup var options: BackendOptions
+
+    func run() throws {
+        try reportingErrors {
+            let array = try NPY.read(input)
+            guard array.shape.count == 1 else {
+                throw HarsanyiError.badFile(path: input, reason: "expected a 1-D array of 2^n values, got shape \(array.shape)")
+            }
+            guard let n = Subsets.playerCount(forLength: array.count) else {
+                throw HarsanyiError.badFile(path: input, reason: "length \(array.count) is not a power of two (2^n values for n players)")
+            }
+            let p = precision ?? (array.type == .float32 ? .float32 : .float64)
+            let selection = try options.select(requirement: BackendRequirement(count: array.count, precision: p))
+            let backend = selection.backend
+            let result: NPYArray
+            switch p {
+            case .float32: result = NPYArray(try backend.transform(kind, try finite(array.floats())))
+            case .float64: result = NPYArray(try backend.transform(kind, try finite(array.doubles())))
+            }
+            let meta: [String: Any] = [
+                "n": n, "kind": kind.rawValue, "precision": p.rawValue, "backend": backend.deviceDescription,
+                "input": input, "convention": "index S holds subset S; bit i of S is player i (least significant bit = player 0)",
+            ]
+            let json = try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys])
+            try NPY.write(result, to: output)
+            try AtomicFile.write(Array(json) + [10], to: Self.sidecar(output))
+        }
+    }
+
+    static func sidecar(_ path: String) -> String {
+        (path.hasSuffix(".npy") ? String(path.dropLast(4)) : path) + ".json"
+    }
+
+    func finite<T: HarsanyiReal>(_ values: [T]) throws -> [T] {
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw HarsanyiError.badFile(path: input, reason: "value \(values[i]) at index \(i) is not finite")
+        }
+        return values
+    }
+}

@@ -1,0 +1,220 @@
+import COpenCL
+import Foundation
+import HarsanyiCore
+
+/// Which form of the transform kernels to launch (see `Kernels/subset_transform.cl`).
+public enum TransformStyle: String, Sendable, CaseIterable {
+    /// Tiles and row blocks looped over by single work items: best on CPU devices.
+    case cpuStyle = "cpu"
+    /// Work groups with `__local` tiles and register passes: best on GPUs.
+    case gpuStyle = "gpu"
+}
+
+/// The OpenCL backend: one context and in-order queue (with profiling) on one device; programs built once
+/// per (file, precision) and cached; every operation enqueued on device memory.
+///
+/// Thread-safe: operations are serialized by a lock (kernel arguments are per kernel object).
+public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
+    public let kind = BackendKind.opencl
+    public let device: OpenCLDevice
+    /// The kernel form used for transforms; defaults by device type.
+    public var style: TransformStyle
+    let context: cl_context
+    let queue: cl_command_queue
+    private var programs: [String: OpenCLProgram] = [:]
+    private let lock = NSLock()
+    private var recordedEvents: [cl_event]?
+
+    public init(device: OpenCLDevice) throws {
+        self.device = device
+        style = device.type == .cpu ? .cpuStyle : .gpuStyle
+        var err: cl_int = 0
+        var dev: cl_device_id? = device.id
+        let ctx = clCreateContext(nil, 1, &dev, nil, nil, &err)
+        try check(err, "clCreateContext(\(device.name))")
+        context = ctx!
+        let q = clCreateCommandQueue(ctx, device.id, cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE), &err)
+        if err != CL_SUCCESS { clReleaseContext(ctx) }
+        try check(err, "clCreateCommandQueue(\(device.name))")
+        queue = q!
+    }
+
+    deinit {
+        programs.removeAll()
+        clReleaseCommandQueue(queue)
+        clReleaseContext(context)
+    }
+
+    // MARK: shared instances
+
+    nonisolated(unsafe) private static var shared: [String: OpenCLBackend] = [:]
+    private static let sharedLock = NSLock()
+
+    /// One backend per device per process, so tests and commands share compiled programs.
+    public static func shared(for device: OpenCLDevice) throws -> OpenCLBackend {
+        sharedLock.lock()
+        defer { sharedLock.unlock() }
+        if let b = shared[device.address] { return b }
+        let b = try OpenCLBackend(device: device)
+        shared[device.address] = b
+        return b
+    }
+
+    public var deviceDescription: String { "OpenCL \(device.address): \(device.name) (\(device.type), \(device.platformName))" }
+    public func supports(_ precision: Precision) -> Bool { precision == .float32 || device.supportsFloat64 }
+    public var maxBufferBytes: Int { device.maxAllocationBytes }
+    public var memoryBytes: Int { device.globalMemoryBytes }
+
+    /// The program for a kernel file and precision, built on first use. Call with the lock held.
+    func program(_ name: String, _ precision: Precision) throws -> OpenCLProgram {
+        let key = name + "/" + precision.rawValue
+        if let p = programs[key] { return p }
+        guard supports(precision) else { throw HarsanyiError.unsupported("\(precision) kernels on \(deviceDescription): the device has no cl_khr_fp64") }
+        let p = try OpenCLProgram(name: name, source: try KernelSource.text(name), precision: precision, context: context, device: device)
+        programs[key] = p
+        return p
+    }
+
+    /// Builds the transform programs now, so a build failure shows at selection time.
+    public func prepare(_ precision: Precision) throws {
+        try locked {
+            _ = try program("subset_transform", precision)
+            _ = try program("index_complement", precision)
+        }
+    }
+
+    func locked<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    // MARK: buffers
+
+    public func makeBuffer(count: Int, precision: Precision) throws -> DeviceBuffer {
+        guard count >= 0 else { throw HarsanyiError.invalidArgument("negative buffer size \(count)") }
+        try requireFits(count: count, precision: precision)
+        return try OpenCLBuffer(count: count, precision: precision, context: context)
+    }
+
+    func cl(_ buffer: DeviceBuffer) throws -> OpenCLBuffer {
+        guard let b = buffer as? OpenCLBuffer else { throw HarsanyiError.invalidArgument("buffer was not made by an OpenCL backend") }
+        return b
+    }
+
+    public func write<T: HarsanyiReal>(_ values: [T], to buffer: DeviceBuffer) throws {
+        let b = try cl(buffer)
+        guard values.count == b.count, b.precision == T.precision else {
+            throw HarsanyiError.invalidArgument("writing \(values.count) \(T.precision) values into a buffer of \(b.count) \(b.precision)")
+        }
+        try locked {
+            try values.withUnsafeBytes {
+                try check(clEnqueueWriteBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil), "clEnqueueWriteBuffer")
+            }
+        }
+    }
+
+    public func read<T: HarsanyiReal>(_ buffer: DeviceBuffer, as type: T.Type) throws -> [T] {
+        let b = try cl(buffer)
+        guard b.precision == T.precision else { throw HarsanyiError.invalidArgument("buffer holds \(b.precision), not \(T.precision)") }
+        var out = [T](repeating: 0, count: b.count)
+        try locked {
+            try out.withUnsafeMutableBytes {
+                try check(clEnqueueReadBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil), "clEnqueueReadBuffer")
+            }
+        }
+        return out
+    }
+
+    public func copy(from source: DeviceBuffer, to destination: DeviceBuffer) throws {
+        let s = try cl(source), d = try cl(destination)
+        guard s.precision == d.precision, s.count == d.count else {
+            throw HarsanyiError.invalidArgument("copy between buffers of different size or precision")
+        }
+        try locked {
+            try enqueue("clEnqueueCopyBuffer") { clEnqueueCopyBuffer(queue, s.mem, d.mem, 0, 0, s.count * s.precision.byteSize, 0, nil, $0) }
+        }
+    }
+
+    public func copyElement(from source: DeviceBuffer, at sourceIndex: Int, to destination: DeviceBuffer, at destinationIndex: Int) throws {
+        let s = try cl(source), d = try cl(destination)
+        guard s.precision == d.precision, sourceIndex < s.count, destinationIndex < d.count else {
+            throw HarsanyiError.invalidArgument("copyElement out of range or between precisions")
+        }
+        let size = s.precision.byteSize
+        try locked {
+            try enqueue("clEnqueueCopyBuffer") { clEnqueueCopyBuffer(queue, s.mem, d.mem, sourceIndex * size, destinationIndex * size, size, 0, nil, $0) }
+        }
+    }
+
+    public func finish() throws { try locked { try check(clFinish(queue), "clFinish") } }
+
+    // MARK: launching
+
+    /// A kernel argument.
+    enum Arg {
+        case buffer(OpenCLBuffer), uint(UInt32), ulong(UInt64), real(Double), local(bytes: Int)
+    }
+
+    /// Sets the arguments and enqueues `file.kernelName` over `global` work items (1-D). Call with the lock held.
+    func launch(_ file: String, _ kernelName: String, precision: Precision, global: Int, local: Int? = nil, _ args: [Arg]) throws {
+        let k = try program(file, precision).kernel(kernelName)
+        for (i, arg) in args.enumerated() {
+            let idx = cl_uint(i)
+            let status: cl_int
+            switch arg {
+            case .buffer(let b): var m: cl_mem? = b.mem; status = clSetKernelArg(k, idx, MemoryLayout<cl_mem>.size, &m)
+            case .uint(let v): var x = cl_uint(v); status = clSetKernelArg(k, idx, 4, &x)
+            case .ulong(let v): var x = cl_ulong(v); status = clSetKernelArg(k, idx, 8, &x)
+            case .real(let v):
+                if precision == .float64 { var x = v; status = clSetKernelArg(k, idx, 8, &x) }
+                else { var x = Float(v); status = clSetKernelArg(k, idx, 4, &x) }
+            case .local(let bytes): status = clSetKernelArg(k, idx, bytes, nil)
+            }
+            try check(status, "clSetKernelArg(\(kernelName), \(i))")
+        }
+        var g = global
+        var l = local ?? 0
+        try enqueue("clEnqueueNDRangeKernel(\(kernelName), global \(global)\(local.map { ", local \($0)" } ?? ""))") { event in
+            local == nil ? clEnqueueNDRangeKernel(queue, k, 1, nil, &g, nil, 0, nil, event)
+                : clEnqueueNDRangeKernel(queue, k, 1, nil, &g, &l, 0, nil, event)
+        }
+    }
+
+    // MARK: profiling
+
+    /// Runs one enqueue call, passing it an event slot while `measureKernelTime` records. Call with the lock held.
+    private func enqueue(_ call: @autoclosure () -> String, _ body: (UnsafeMutablePointer<cl_event?>?) -> cl_int) throws {
+        if recordedEvents == nil {
+            try check(body(nil), call())
+        } else {
+            var event: cl_event?
+            try check(body(&event), call())
+            if let event { recordedEvents?.append(event) }
+        }
+    }
+
+    /// Runs `body`, waits for the queue, and returns the device time of the commands it enqueued (the sum of
+    /// END − START from event profiling), in seconds.
+    public func measureKernelTime(_ body: () throws -> Void) throws -> Double {
+        locked { recordedEvents = [] }
+        defer {
+            locked {
+                for e in recordedEvents ?? [] { clReleaseEvent(e) }
+                recordedEvents = nil
+            }
+        }
+        try body()
+        try finish()
+        return try locked {
+            var total: cl_ulong = 0
+            for e in recordedEvents ?? [] {
+                var start: cl_ulong = 0, end: cl_ulong = 0
+                try check(clGetEventProfilingInfo(e, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil), "clGetEventProfilingInfo")
+                try check(clGetEventProfilingInfo(e, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil), "clGetEventProfilingInfo")
+                total += end &- start
+            }
+            return Double(total) * 1e-9
+        }
+    }
+}
