@@ -18,7 +18,7 @@ public final class CPUBuffer: DeviceBuffer {
 }
 
 /// The Swift CPU path: every `ComputeBackend` operation on host memory, multithreaded with Dispatch.
-public final class CPUBackend: ComputeBackend {
+public final class CPUBackend: ComputeBackend, Sendable {
     public let kind = BackendKind.cpu
     public let maxBufferBytes: Int
     public let memoryBytes: Int

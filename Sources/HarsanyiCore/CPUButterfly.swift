@@ -9,12 +9,14 @@ import Foundation
 /// n = 24 in float32 costs two passes over memory. The bits commute, so the grouping does not change the
 /// result, and each butterfly is one exact add or subtract: the result is bit-identical to the naive loop.
 enum CPUButterfly {
-    /// log2 of the tile handled in the first pass: 2^15 floats = 128 KiB (2^14 doubles), inside L2.
-    static func tileBits<T>(_: T.Type) -> Int { MemoryLayout<T>.size == 4 ? 15 : 14 }
-    /// log2 of the rows per later pass: 2^8 rows × `columns` values of 4 or 8 bytes stay in L1/L2.
-    static let rowBits = 8
-    /// Contiguous values per work item in the row passes (two 64-byte lines of floats).
-    static let columns = 32
+    /// log2 of the tile handled in the first pass: 2^16 floats = 256 KiB (2^15 doubles), inside L2.
+    static func tileBits<T>(_: T.Type) -> Int { MemoryLayout<T>.size == 4 ? 16 : 15 }
+    /// log2 of the rows per later pass: n = 26 in float32 takes two passes over memory.
+    static let rowBits = 10
+    /// Contiguous values per row block: one 64-byte line of floats. Rows of a block lie 2^lo values apart,
+    /// a power-of-two stride that maps them all onto the same cache sets, so each block is gathered into a
+    /// contiguous scratch (2^10 × 16 values = 64 KiB), transformed there and scattered back.
+    static let columns = 64
 
     static func run<T: HarsanyiReal>(_ kind: Butterfly, _ a: UnsafeMutablePointer<T>, n: Int) {
         switch kind {
@@ -37,9 +39,15 @@ enum CPUButterfly {
             let c = min(columns, 1 << lo)
             let chunks = (1 << lo) / c
             let items = (1 << (n - lo - k)) * chunks
-            parallelFor(items, minimumWork: c << k) { item in
-                rows(base.pointer + ((item / chunks) << (lo + k)) + (item % chunks) * c, stride: 1 << lo, k: k, columns: c,
-                     Op.self)
+            parallelChunks(items, minimumWork: c << k) { range in
+                let scratch = UnsafeMutablePointer<T>.allocate(capacity: c << k)
+                defer { scratch.deallocate() }
+                for item in range {
+                    let t = base.pointer + ((item / chunks) << (lo + k)) + (item % chunks) * c
+                    for r in 0..<(1 << k) { (scratch + r * c).update(from: t + (r << lo), count: c) }
+                    rows(scratch, stride: c, k: k, columns: c, Op.self)
+                    for r in 0..<(1 << k) { (t + (r << lo)).update(from: scratch + r * c, count: c) }
+                }
             }
             lo += k
         }
@@ -51,10 +59,15 @@ enum CPUButterfly {
         var b = 0
         if L >= 4 {
             var g = 0
-            while g < len {
+            while g < len {  // bits 0..3 on groups of 16, unrolled
                 let x = t + g
-                for s in [1, 2, 4, 8] {
-                    for i in 0..<16 where i & s == 0 { Op.apply(&x[i], &x[i | s]) }
+                var s = 1
+                while s < 16 {
+                    for i in 0..<8 {
+                        let lo = (i & (s - 1)) | ((i & ~(s - 1)) << 1)
+                        Op.apply(&x[lo], &x[lo + s])
+                    }
+                    s <<= 1
                 }
                 g += 16
             }
@@ -136,24 +149,28 @@ struct UnsafeMutableSendablePointer<T>: @unchecked Sendable {
 /// Runs `body(i)` for i in 0..<count on all cores, in contiguous chunks; serially when the whole job
 /// (count × minimumWork elements) is too small to be worth waking threads for.
 func parallelFor(_ count: Int, minimumWork: Int, _ body: (Int) -> Void) {
+    parallelChunks(count, minimumWork: minimumWork) { range in for i in range { body(i) } }
+}
+
+/// Splits 0..<count into contiguous ranges and runs `body` on each, on all cores.
+func parallelChunks(_ count: Int, minimumWork: Int, _ body: (Range<Int>) -> Void) {
     let threads = CPUInfo.activeCores
-    if threads <= 1 || count == 1 || count * minimumWork < (1 << 16) {
-        for i in 0..<count { body(i) }
+    if threads <= 1 || count <= 1 || count * minimumWork < (1 << 16) {
+        body(0..<count)
         return
     }
     let chunks = min(count, threads * 4)
     withoutActuallyEscaping(body) { body in
         let box = UnsafeSendableClosure(body)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let start = count * c / chunks, end = count * (c + 1) / chunks
-            for i in start..<end { box.body(i) }
+            box.body((count * c / chunks)..<(count * (c + 1) / chunks))
         }
     }
 }
 
 struct UnsafeSendableClosure: @unchecked Sendable {
-    let body: (Int) -> Void
-    init(_ body: @escaping (Int) -> Void) { self.body = body }
+    let body: (Range<Int>) -> Void
+    init(_ body: @escaping (Range<Int>) -> Void) { self.body = body }
 }
 
 /// Facts about the host CPU.

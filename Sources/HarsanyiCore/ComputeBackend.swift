@@ -15,7 +15,7 @@ public protocol DeviceBuffer: AnyObject {
 /// against once; each backend implements them on its own memory.
 ///
 /// All operations are enqueued in order; `read` waits for everything before it.
-public protocol ComputeBackend: AnyObject {
+public protocol ComputeBackend: AnyObject, Sendable {
     var kind: BackendKind { get }
     /// A one-line description of the device ("OpenCL: NVIDIA H100 (GPU)", "CPU: Swift path, 2 threads").
     var deviceDescription: String { get }

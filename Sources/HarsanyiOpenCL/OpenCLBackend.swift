@@ -83,6 +83,12 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         }
     }
 
+    /// Builds `source` as a program for this device without caching it: a kernel-development check that
+    /// throws `.buildFailed` with the compiler's log.
+    public func checkBuild(name: String, source: String, precision: Precision = .float32) throws {
+        _ = try OpenCLProgram(name: name, source: source, precision: precision, context: context, device: device)
+    }
+
     func locked<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }

@@ -38,6 +38,11 @@ public struct OpenCLDiscovery: Sendable {
     /// Why `devices` is empty (no ICD/platform, platforms without devices), nil when devices were found.
     public let problem: String?
 
+    public init(devices: [OpenCLDevice], problem: String?) {
+        self.devices = devices
+        self.problem = problem
+    }
+
     /// The device `auto` picks: a GPU first, then an accelerator, then a CPU device; enumeration order breaks ties.
     public var preferred: OpenCLDevice? { devices.min { ($0.type, $0.platformIndex, $0.deviceIndex) < ($1.type, $1.platformIndex, $1.deviceIndex) } }
 

@@ -98,3 +98,19 @@ extension SplitMix64 {
     /// `count` small integers in -k...k (exact in float32 through the transforms while k·2^n < 2^24).
     public mutating func smallIntegers(_ count: Int, k: Int = 3) -> [Double] { (0..<count).map { _ in Double(Int.random(in: -k...k, using: &self)) } }
 }
+
+extension Reference {
+    /// One entry of the OR transform by its definition, O(2^|S|): −Σ_{T⊆S} (−1)^{|S|−|T|} v(N∖T), v(∅) at ∅.
+    public static func orEntry(_ v: [Double], _ s: Int) -> Double {
+        if s == 0 { return v[0] }
+        let full = v.count - 1
+        var acc = 0.0
+        forEachSubset(of: s) { t in acc -= sign(s.nonzeroBitCount - t.nonzeroBitCount) * v[full ^ t] }
+        return acc
+    }
+
+    /// Σ_i a[i]·b[i] in Double.
+    public static func dot<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {
+        zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+    }
+}

@@ -41,41 +41,49 @@ def players(size):
     return n
 
 
-def and_matrix(n, dtype=np.float64):
-    """M_and[S, T] = (-1)^(|S|-|T|) * 1[T subset of S], shape (2^n, 2^n).
-
-    Built by the block recursion M_k = [[M_{k-1}, 0], [-M_{k-1}, M_{k-1}]], one new (most
-    significant) player per step, which is the n-fold Kronecker power of [[1, 0], [-1, 1]].
-    """
-    m = np.ones((1, 1), dtype=dtype)
+def _kronecker_power(kernel, n, dtype, scale=1):
+    """scale * kernel^(kron n) for a 2x2 kernel with entries in {0, 1, -1}, built block-wise: one
+    new (most significant) bit per step, block (r, c) of the next matrix is kernel[r][c] times the
+    current one."""
+    m = np.full((1, 1), scale, dtype=dtype)
     for _ in range(n):
         h = m.shape[0]
-        nxt = np.zeros((2 * h, 2 * h), dtype=dtype)
-        nxt[:h, :h] = m
-        np.negative(m, out=nxt[h:, :h])
-        nxt[h:, h:] = m
+        nxt = np.empty((2 * h, 2 * h), dtype=dtype)
+        for r in (0, 1):
+            for c in (0, 1):
+                block = nxt[r * h:(r + 1) * h, c * h:(c + 1) * h]
+                if kernel[r][c] == 0:
+                    block.fill(0)
+                elif kernel[r][c] == 1:
+                    np.copyto(block, m)
+                else:
+                    np.negative(m, out=block)
         m = nxt
     return m
 
 
-def _or_from_and(m_and):
-    """M_or from M_and: M_or[S, L] = -M_and[L, N\\S] for S != 0; row 0 is e_0."""
-    m_or = np.empty_like(m_and)
-    np.negative(m_and.T[::-1], out=m_or)  # row S of M_and.T[::-1] is row N\S of M_and.T
-    m_or[0] = 0
-    m_or[0, 0] = 1
-    return m_or
+def and_matrix(n, dtype=np.float64):
+    """M_and[S, T] = (-1)^(|S|-|T|) * 1[T subset of S], shape (2^n, 2^n).
+
+    Per bit (row bit s, column bit t) the factor is [[1, 0], [-1, 1]][s][t].
+    """
+    return _kronecker_power(((1, 0), (-1, 1)), n, dtype)
 
 
 def or_matrix(n, dtype=np.float64):
-    """M_or[S, L] = -(-1)^(|S|+|L|+n) * 1[L superset of N\\S] for S != 0; M_or[0] = e_0."""
-    return _or_from_and(and_matrix(n, dtype))
+    """M_or[S, L] = -(-1)^(|S|+|L|+n) * 1[L superset of N\\S] for S != 0; M_or[0] = e_0.
+
+    For S != 0 this is -M_and[L, N\\S], whose per-bit factor is [[0, 1], [1, -1]][s][l].
+    """
+    m = _kronecker_power(((0, 1), (1, -1)), n, dtype, scale=-1)
+    m[0] = 0
+    m[0, 0] = 1
+    return m
 
 
 def dense_matrices(n, dtype=np.float64):
-    """(M_and, M_or) for n players, sharing one AND build."""
-    m_and = and_matrix(n, dtype)
-    return m_and, _or_from_and(m_and)
+    """(M_and, M_or) for n players."""
+    return and_matrix(n, dtype), or_matrix(n, dtype)
 
 
 def interactions(v, p, q, mode, m_and, m_or):
@@ -129,7 +137,7 @@ def sparsify(v, mode, qthres, lr, niter, qtricks=False, dtype=np.float64, matric
     v = np.asarray(v, dtype=dtype)
     n = players(v.size)
     m_and, m_or = dense_matrices(n, dtype) if matrices is None else matrices
-    bound = dtype(qthres * abs(float(v[-1]) - float(v[0])))
+    bound = np.dtype(dtype).type(qthres * abs(float(v[-1]) - float(v[0])))
     lrs = np.logspace(np.log10(lr), np.log10(lr) - 1, niter).astype(dtype)
     p = np.zeros_like(v)
     q = np.zeros_like(v)
@@ -201,17 +209,16 @@ def _selfcheck_matrices():
             f"n={n} matrices",
             np.array_equal(m_and, d_and)
             and np.array_equal(m_or, d_or)
-            and np.array_equal(or_matrix(n), d_or)
             and np.count_nonzero(m_and) == 3**n
             and np.count_nonzero(m_or) == 3**n
             and np.array_equal(z @ m_and, eye)
             and np.array_equal(u @ m_or, eye),
             "match the definitions, 3^n non-zeros, Z M_and = U M_or = I",
         )
+    m32 = dense_matrices(6, np.float32)
     ok &= _check(
         "float32 build",
-        np.array_equal(and_matrix(6, np.float32), and_matrix(6).astype(np.float32))
-        and and_matrix(6, np.float32).dtype == np.float32,
+        all(m.dtype == np.float32 and np.array_equal(m, m64) for m, m64 in zip(m32, dense_matrices(6))),
     )
     return ok
 
