@@ -10,9 +10,11 @@
 //
 // Kernel variants, chosen by the host per device type (both are correct everywhere):
 //   <op>_tile  (CPU devices) one work item per contiguous tile of 2^L values, all bits < L, in place with loops
-//              (a 256 KiB tile stays in cache; radix-16 on bits 0..3, then radix-4 stages).
-//   <op>_rows  (CPU devices) bits [lo, lo+k): one work item per block of C contiguous columns in 2^k rows of
-//              stride 2^lo, radix-4 stages in place (the block stays in L1/L2). Needs C | 2^lo.
+//              (a 256 KiB tile stays in cache). Data unit: a 16-wide vector (one 64-byte line of floats);
+//              bits 0..3 inside it by shuffle + select, fused with the first radix-4 stage across vectors.
+//   <op>_rows  (CPU devices) bits [lo, lo+k), lo >= 4: one work group of one item per block of VC vectors in
+//              each of 2^k rows of stride 2^lo. Rows that far apart share cache sets, so the block is gathered
+//              into contiguous __local scratch (2^k · VC vectors), transformed with radix-4 stages, scattered back.
 //   <op>_local (GPU devices) one work group per tile of 2^L values staged in __local memory, one barrier per bit.
 //   <op>_reg   (GPU devices) bits [lo, lo+k), k <= RADIX_BITS: one work item per column, 2^k values in registers;
 //              adjacent work items touch adjacent addresses (coalesced).
@@ -29,6 +31,33 @@
 #define RADIX_BITS 4 // bits per <op>_reg pass: 16 values held in registers per work item
 #endif
 
+#ifdef USE_FP64
+typedef double16 VEC;
+typedef long16 VMASK;
+typedef ulong16 VPERM;
+#else
+typedef float16 VEC;
+typedef int16 VMASK;
+typedef uint16 VPERM;
+#endif
+
+// Lane permutations i -> i ^ b and the lanes with bit b set, for the bits inside a 16-wide vector.
+#define PERM1 ((VPERM)(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14))
+#define PERM2 ((VPERM)(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13))
+#define PERM4 ((VPERM)(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11))
+#define PERM8 ((VPERM)(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7))
+#define MSET1 ((VMASK)(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1))
+#define MSET2 ((VMASK)(0, 0, -1, -1, 0, 0, -1, -1, 0, 0, -1, -1, 0, 0, -1, -1))
+#define MSET4 ((VMASK)(0, 0, 0, 0, -1, -1, -1, -1, 0, 0, 0, 0, -1, -1, -1, -1))
+#define MSET8 ((VMASK)(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1))
+
+// The butterfly on bit b inside a vector: the lanes that change take their partner lane through a shuffle.
+#define VSTEP_mobius(x, b) x = select(x, x - shuffle(x, PERM##b), MSET##b)
+#define VSTEP_zeta(x, b) x = select(x, x + shuffle(x, PERM##b), MSET##b)
+#define VSTEP_mobius_sup(x, b) x = select(x, x - shuffle(x, PERM##b), ~MSET##b)
+#define VSTEP_zeta_sup(x, b) x = select(x, x + shuffle(x, PERM##b), ~MSET##b)
+#define VSTEPS(OP, x) VSTEP_##OP(x, 1); VSTEP_##OP(x, 2); VSTEP_##OP(x, 4); VSTEP_##OP(x, 8)
+
 #define BFLY_mobius(lo, hi) ((hi) -= (lo))
 #define BFLY_zeta(lo, hi) ((hi) += (lo))
 #define BFLY_mobius_sup(lo, hi) ((lo) -= (hi))
@@ -40,62 +69,68 @@
 
 #define DEFINE_SUBSET_TRANSFORM(OP)                                                             \
 __kernel void OP##_tile(__global REAL *a, const uint L) {                                        \
-    __global REAL *t = a + ((size_t)get_global_id(0) << L);                                      \
-    const uint len = 1u << L;                                                                   \
-    uint b = 0;                                                                                 \
-    if (L >= 4) {                                                                               \
-        for (uint g = 0; g < len; g += 16) {                                                    \
-            REAL x[16];                                                                         \
-            for (uint i = 0; i < 16; ++i) x[i] = t[g + i];                                      \
-            for (uint s = 1; s < 16; s <<= 1)                                                   \
-                for (uint i = 0; i < 16; ++i)                                                   \
-                    if ((i & s) == 0) BFLY_##OP(x[i], x[i | s]);                                \
-            for (uint i = 0; i < 16; ++i) t[g + i] = x[i];                                      \
-        }                                                                                       \
-        b = 4;                                                                                  \
+    if (L < 4) { /* tiny transforms (n < 4): scalar loops */                                     \
+        __global REAL *t = a;                                                                   \
+        for (uint s = 1; s < (1u << L); s <<= 1)                                                \
+            for (uint i = 0; i < (1u << L); ++i)                                                \
+                if ((i & s) == 0) BFLY_##OP(t[i], t[i | s]);                                    \
+        return;                                                                                 \
     }                                                                                           \
-    for (; b + 1 < L; b += 2) {                                                                 \
+    __global VEC *t = (__global VEC *)(a + ((size_t)get_global_id(0) << L));                    \
+    const uint len = 1u << (L - 4), vbits = L - 4;                                              \
+    uint b = 0;                                                                                 \
+    if (vbits >= 2) { /* bits 0..5: lanes of 4 consecutive vectors, then radix-4 across them */ \
+        for (uint j = 0; j < len; j += 4) {                                                     \
+            VEC x0 = t[j], x1 = t[j + 1], x2 = t[j + 2], x3 = t[j + 3];                         \
+            VSTEPS(OP, x0); VSTEPS(OP, x1); VSTEPS(OP, x2); VSTEPS(OP, x3);                     \
+            RADIX4(OP, x0, x1, x2, x3);                                                         \
+            t[j] = x0; t[j + 1] = x1; t[j + 2] = x2; t[j + 3] = x3;                             \
+        }                                                                                       \
+        b = 2;                                                                                  \
+    } else {                                                                                    \
+        for (uint j = 0; j < len; ++j) { VEC x = t[j]; VSTEPS(OP, x); t[j] = x; }               \
+    }                                                                                           \
+    for (; b + 1 < vbits; b += 2) {                                                             \
         const uint s = 1u << b;                                                                 \
         for (uint base = 0; base < len; base += 4 * s)                                          \
             for (uint j = base; j < base + s; ++j) {                                            \
-                REAL x0 = t[j], x1 = t[j + s], x2 = t[j + 2 * s], x3 = t[j + 3 * s];            \
+                VEC x0 = t[j], x1 = t[j + s], x2 = t[j + 2 * s], x3 = t[j + 3 * s];             \
                 RADIX4(OP, x0, x1, x2, x3);                                                     \
                 t[j] = x0; t[j + s] = x1; t[j + 2 * s] = x2; t[j + 3 * s] = x3;                 \
             }                                                                                   \
     }                                                                                           \
-    if (b < L) {                                                                                \
+    if (b < vbits) {                                                                            \
         const uint s = 1u << b;                                                                 \
         for (uint j = 0; j < s; ++j) BFLY_##OP(t[j], t[j + s]);                                 \
     }                                                                                           \
 }                                                                                               \
                                                                                                 \
-__kernel void OP##_rows(__global REAL *a, const uint lo, const uint k, const uint C) {           \
-    const size_t chunks = ((size_t)1 << lo) / C;                                                \
+__kernel void OP##_rows(__global REAL *a, const uint lo, const uint k, const uint VC,            \
+                        __local VEC *buf) {                                                     \
+    const size_t rowVecs = ((size_t)1 << lo) / 16;                                              \
+    const size_t chunks = rowVecs / VC;                                                         \
     const size_t gid = get_global_id(0);                                                        \
-    __global REAL *t = a + ((gid / chunks) << (lo + k)) + (gid % chunks) * C;                   \
-    const size_t stride = (size_t)1 << lo;                                                      \
+    __global VEC *t = (__global VEC *)a + ((gid / chunks) << (lo + k - 4)) + (gid % chunks) * VC;\
     const uint rows = 1u << k;                                                                  \
+    for (uint r = 0; r < rows; ++r)                                                             \
+        for (uint c = 0; c < VC; ++c) buf[r * VC + c] = t[r * rowVecs + c];                     \
     uint b = 0;                                                                                 \
     for (; b + 1 < k; b += 2) {                                                                 \
-        const size_t s = stride << b;                                                           \
+        const uint s = VC << b;                                                                 \
         for (uint r = 0; r < rows; r += 4u << b)                                                \
-            for (uint q = r; q < r + (1u << b); ++q) {                                          \
-                __global REAL *p = t + q * stride;                                              \
-                for (uint c = 0; c < C; ++c) {                                                  \
-                    REAL x0 = p[c], x1 = p[c + s], x2 = p[c + 2 * s], x3 = p[c + 3 * s];        \
-                    RADIX4(OP, x0, x1, x2, x3);                                                 \
-                    p[c] = x0; p[c + s] = x1; p[c + 2 * s] = x2; p[c + 3 * s] = x3;             \
-                }                                                                               \
+            for (uint j = r * VC; j < (r + (1u << b)) * VC; ++j) {                              \
+                VEC x0 = buf[j], x1 = buf[j + s], x2 = buf[j + 2 * s], x3 = buf[j + 3 * s];     \
+                RADIX4(OP, x0, x1, x2, x3);                                                     \
+                buf[j] = x0; buf[j + s] = x1; buf[j + 2 * s] = x2; buf[j + 3 * s] = x3;         \
             }                                                                                   \
     }                                                                                           \
     if (b < k) {                                                                                \
-        const size_t s = stride << b;                                                           \
+        const uint s = VC << b;                                                                 \
         for (uint r = 0; r < rows; r += 2u << b)                                                \
-            for (uint q = r; q < r + (1u << b); ++q) {                                          \
-                __global REAL *p = t + q * stride;                                              \
-                for (uint c = 0; c < C; ++c) BFLY_##OP(p[c], p[c + s]);                         \
-            }                                                                                   \
+            for (uint j = r * VC; j < (r + (1u << b)) * VC; ++j) BFLY_##OP(buf[j], buf[j + s]); \
     }                                                                                           \
+    for (uint r = 0; r < rows; ++r)                                                             \
+        for (uint c = 0; c < VC; ++c) t[r * rowVecs + c] = buf[r * VC + c];                     \
 }                                                                                               \
                                                                                                 \
 __kernel void OP##_local(__global REAL *a, const uint L, __local REAL *tile) {                   \

@@ -25,43 +25,52 @@ struct Transform: ParsableCommand {
     @Option(help: "float32 or float64 (default: the input's).")
     var precision: Precision?
 
+    @Flag(help: "Print the time of each phase (read, select, transform, write) to stderr.")
+    var timings = false
+
     @OptionGroup var options: BackendOptions
 
     func run() throws {
         try reportingErrors {
-            let array = try NPY.read(input)
-            guard array.shape.count == 1 else {
-                throw HarsanyiError.badFile(path: input, reason: "expected a 1-D array of 2^n values, got shape \(array.shape)")
+            var clock = PhaseClock(enabled: timings)
+            let header = try NPY.parseHeader(try FileIO.readPrefix(input, bytes: 1 << 16), path: input)
+            guard header.shape.count == 1 else {
+                throw HarsanyiError.badFile(path: input, reason: "expected a 1-D array of 2^n values, got shape \(header.shape)")
             }
-            guard let n = Subsets.playerCount(forLength: array.count) else {
-                throw HarsanyiError.badFile(path: input, reason: "length \(array.count) is not a power of two (2^n values for n players)")
+            guard let n = Subsets.playerCount(forLength: header.count) else {
+                throw HarsanyiError.badFile(path: input, reason: "length \(header.count) is not a power of two (2^n values for n players)")
             }
-            let p = precision ?? (array.type == .float32 ? .float32 : .float64)
-            let selection = try options.select(requirement: BackendRequirement(count: array.count, precision: p))
+            let p = precision ?? (header.type == .float32 ? .float32 : .float64)
+            let selection = try options.select(requirement: BackendRequirement(count: header.count, precision: p))
             let backend = selection.backend
-            let result: NPYArray
+            clock.lap("header and backend")
             switch p {
-            case .float32: result = NPYArray(try backend.transform(kind, try finite(array.floats())))
-            case .float64: result = NPYArray(try backend.transform(kind, try finite(array.doubles())))
+            case .float32: try run(backend, try NPY.readValues(input, as: Float.self).values, &clock)
+            case .float64: try run(backend, try NPY.readValues(input, as: Double.self).values, &clock)
             }
             let meta: [String: Any] = [
                 "n": n, "kind": kind.rawValue, "precision": p.rawValue, "backend": backend.deviceDescription,
                 "input": input, "convention": "index S holds subset S; bit i of S is player i (least significant bit = player 0)",
             ]
             let json = try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys])
-            try NPY.write(result, to: output)
             try AtomicFile.write(Array(json) + [10], to: Self.sidecar(output))
         }
     }
 
-    static func sidecar(_ path: String) -> String {
-        (path.hasSuffix(".npy") ? String(path.dropLast(4)) : path) + ".json"
+    private func run<T: HarsanyiReal>(_ backend: ComputeBackend, _ input: [T], _ clock: inout PhaseClock) throws {
+        var values = input
+        clock.lap("read")
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw HarsanyiError.badFile(path: self.input, reason: "value \(values[i]) at index \(i) is not finite")
+        }
+        clock.lap("check finite")
+        try backend.transformInPlace(kind, &values)
+        clock.lap("transform")
+        try NPY.write(values, to: output)
+        clock.lap("write")
     }
 
-    func finite<T: HarsanyiReal>(_ values: [T]) throws -> [T] {
-        if let i = values.firstIndex(where: { !$0.isFinite }) {
-            throw HarsanyiError.badFile(path: input, reason: "value \(values[i]) at index \(i) is not finite")
-        }
-        return values
+    static func sidecar(_ path: String) -> String {
+        (path.hasSuffix(".npy") ? String(path.dropLast(4)) : path) + ".json"
     }
 }

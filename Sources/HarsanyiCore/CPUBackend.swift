@@ -9,8 +9,9 @@ public final class CPUBuffer: DeviceBuffer {
     init(count: Int, precision: Precision) {
         self.count = count
         self.precision = precision
+        // Like clCreateBuffer, the contents are unspecified until written (no extra pass over memory).
         raw = .allocate(byteCount: max(1, count * precision.byteSize), alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count * precision.byteSize))
+        Memory.adviseHugePages(UnsafeMutableRawBufferPointer(start: raw, count: count * precision.byteSize))
     }
     deinit { raw.deallocate() }
 
@@ -64,6 +65,33 @@ public final class CPUBackend: ComputeBackend, Sendable {
     public func read<T: HarsanyiReal>(_ buffer: DeviceBuffer, as type: T.Type) throws -> [T] {
         let p = try cpu(buffer, T.self)
         return Array(UnsafeBufferPointer(start: p, count: buffer.count))
+    }
+
+    /// In place on the array's own memory: no copies.
+    public func transformInPlace<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: inout [T]) throws {
+        guard let n = Subsets.playerCount(forLength: values.count) else {
+            throw HarsanyiError.invalidArgument("length \(values.count) is not a power of two (2^n values for n players)")
+        }
+        let scratch = CPUBuffer(count: 2, precision: T.precision)
+        values.withUnsafeMutableBufferPointer { buf in
+            let raw = UnsafeMutableRawPointer(buf.baseAddress!)
+            switch T.precision {  // call the specialized code: T is opaque here when reached through the protocol
+            case .float32: run(kind, raw.assumingMemoryBound(to: Float.self), count: buf.count, n: n, scratch: scratch.typed(Float.self))
+            case .float64: run(kind, raw.assumingMemoryBound(to: Double.self), count: buf.count, n: n, scratch: scratch.typed(Double.self))
+            }
+        }
+    }
+
+    private func run<T: HarsanyiReal>(_ kind: SubsetTransform, _ a: UnsafeMutablePointer<T>, count: Int, n: Int, scratch s: UnsafeMutablePointer<T>) {
+        for step in kind.steps {
+            switch step {
+            case .butterfly(let b): CPUButterfly.run(b, a, n: n)
+            case .saveFirst(let slot): s[slot] = a[0]
+            case .saveLast(let slot): s[slot] = a[count - 1]
+            case .reverseAffine(let scale, let mask): reverseAffine(a, count: count, scale: T(scale), scratch: s, mask: mask)
+            case .fixFirst(let c0, let c1): a[0] = T(c0) * a[0] + T(c1) * s[0]
+            }
+        }
     }
 
     public func butterfly(_ kind: Butterfly, _ buffer: DeviceBuffer, n: Int) throws {

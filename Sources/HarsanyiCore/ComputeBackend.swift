@@ -42,6 +42,8 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func fixFirst(_ buffer: DeviceBuffer, scratch: DeviceBuffer, c0: Double, c1: Double) throws
     /// Waits until all enqueued work is done.
     func finish() throws
+    /// Transforms host values in place (default: upload, transform, download).
+    func transformInPlace<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: inout [T]) throws
 }
 
 extension ComputeBackend {
@@ -70,8 +72,14 @@ extension ComputeBackend {
         }
     }
 
-    /// Copies `values` (length 2^n) to the backend, transforms them and reads them back.
+    /// The transform of `values` (length 2^n), computed on this backend.
     public func transform<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: [T]) throws -> [T] {
+        var out = values
+        try transformInPlace(kind, &out)
+        return out
+    }
+
+    public func transformInPlace<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: inout [T]) throws {
         guard let n = Subsets.playerCount(forLength: values.count) else {
             throw HarsanyiError.invalidArgument("length \(values.count) is not a power of two (2^n values for n players)")
         }
@@ -79,7 +87,7 @@ extension ComputeBackend {
         let buffer = try makeBuffer(count: values.count, precision: T.precision)
         try write(values, to: buffer)
         try transform(kind, buffer, n: n)
-        return try read(buffer, as: T.self)
+        values = try read(buffer, as: T.self)
     }
 
     /// Throws `.unsupported` unless `buffers` buffers of `count` values each fit this backend's memory.

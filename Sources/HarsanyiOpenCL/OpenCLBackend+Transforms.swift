@@ -4,10 +4,10 @@ import HarsanyiCore
 extension OpenCLBackend {
     /// log2 of the tile the CPU-style first pass handles: 256 KiB, inside a core's L2.
     static func cpuTileBits(_ p: Precision) -> Int { p == .float32 ? 16 : 15 }
-    /// Bits per CPU-style row pass: 2^10 rows × 16 values stay in L2 (n = 24 and 26 take two passes).
+    /// Bits per CPU-style row pass: n = 24 and 26 take two passes over memory.
     static let cpuRowBits = 10
-    /// Contiguous values per work item in CPU-style row passes: one 64-byte line of floats.
-    static let cpuColumns = 16
+    /// 16-wide vectors per row in a CPU-style row block: the gathered block (2^k rows × this) stays in L2.
+    static func cpuRowVectors(k: Int) -> Int { 2 }
     /// Bits per GPU-style register pass; must not exceed RADIX_BITS in the kernel.
     static let gpuRegisterBits = 4
 
@@ -28,9 +28,10 @@ extension OpenCLBackend {
                 var lo = L
                 while lo < n {
                     let k = min(Self.cpuRowBits, n - lo)
-                    let c = min(Self.cpuColumns, 1 << lo)
-                    try launch(f, name + "_rows", precision: p, global: (1 << (n - lo - k)) * ((1 << lo) / c),
-                               [.buffer(b), .uint(UInt32(lo)), .uint(UInt32(k)), .uint(UInt32(c))])
+                    let vc = Self.cpuRowVectors(k: k)
+                    try launch(f, name + "_rows", precision: p, global: (1 << (n - lo - k)) * ((1 << lo) / 16 / vc), local: 1,
+                               [.buffer(b), .uint(UInt32(lo)), .uint(UInt32(k)), .uint(UInt32(vc)),
+                                .local(bytes: (vc << k) * 16 * p.byteSize)])
                     lo += k
                 }
             case .gpuStyle:

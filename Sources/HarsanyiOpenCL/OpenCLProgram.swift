@@ -47,7 +47,7 @@ final class OpenCLProgram {
             clGetProgramBuildInfo(program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), 0, nil, &size)
             var log = [CChar](repeating: 0, count: size + 1)
             clGetProgramBuildInfo(program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), size, &log, nil)
-            clReleaseProgram(program)
+            // deinit releases the program
             throw HarsanyiError.buildFailed(program: name + ".cl", options: options, log: String(cChars: log))
         }
     }

@@ -1,0 +1,124 @@
+import Foundation
+import HarsanyiCore
+import HarsanyiTestSupport
+import Testing
+
+/// End-to-end runs of the built `harsanyi` command (`swift build` builds it before `swift test` runs).
+enum CLI {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var binary: String {
+        let env = ProcessInfo.processInfo.environment["HARSANYI_BINARY"]
+        return env ?? root.appendingPathComponent(".build/debug/harsanyi").path
+    }
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    struct Result { let status: Int32; let stdout: String; let stderr: String }
+
+    static func run(_ args: [String], environment extra: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "HARSANYI_BACKEND")
+        env.removeValue(forKey: "HARSANYI_DEVICE")
+        for (k, v) in extra { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func tempDir() -> String {
+        let dir = NSTemporaryDirectory() + "harsanyi-cli-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// An empty ICD vendor directory: the loader then finds no platform (-1001).
+    static let noVendors: String = {
+        let dir = tempDir()
+        return dir
+    }()
+}
+
+@Suite("harsanyi command", .enabled(if: CLI.available, "the harsanyi binary is not built (run swift build first)"))
+struct CLITests {
+    @Test("transform agrees with the Double reference on every backend", arguments: ["cpu", "opencl"])
+    func transformMatchesReference(backend: String) throws {
+        if backend == "opencl" && !TestBackends.hasOpenCL { return }
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 99)
+        let v = rng.uniform(1 << 7)
+        try NPY.write(v, to: "\(dir)/v.npy")
+        for kind in SubsetTransform.allCases {
+            let r = try CLI.run(["transform", "--kind", kind.rawValue, "--in", "\(dir)/v.npy", "--out", "\(dir)/o.npy", "--backend", backend])
+            #expect(r.status == 0, "\(kind): \(r.stderr)")
+            let out = try NPY.read("\(dir)/o.npy")
+            #expect(out.type == .float64)
+            expectClose(out.doubles(), Reference.transform(kind, v), tolerance: 1e-12, "cli \(backend) \(kind)")
+            let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/o.json"))) as? [String: Any]
+            #expect(meta?["n"] as? Int == 7 && (meta?["convention"] as? String)?.contains("bit i") == true)
+        }
+    }
+
+    @Test("bad input: one line on stderr, exit status 1, no output file", arguments: [
+        ("not a power of two", [1.0, 2, 3], "power of two"),
+        ("NaN", [1.0, .nan], "not finite"),
+        ("infinity", [1.0, .infinity, 2, 3], "not finite"),
+    ])
+    func badValues(name: String, values: [Double], message: String) throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try NPY.write(values, to: "\(dir)/v.npy")
+        let r = try CLI.run(["transform", "--kind", "and", "--in", "\(dir)/v.npy", "--out", "\(dir)/o.npy", "--backend", "cpu"])
+        #expect(r.status == 1, "\(name)")
+        let errors = r.stderr.split(separator: "\n").filter { $0.contains("error") }
+        #expect(errors.count == 1 && errors[0].contains(message), "\(name): \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/o.npy"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["v.npy"])
+    }
+
+    @Test("missing and malformed files, unknown kinds")
+    func badFiles() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try AtomicFile.write(Array("hello".utf8), to: "\(dir)/junk.npy")
+        for args in [["--in", "\(dir)/missing.npy"], ["--in", "\(dir)/junk.npy"]] {
+            let r = try CLI.run(["transform", "--kind", "and", "--out", "\(dir)/o.npy"] + args)
+            #expect(r.status == 1 && r.stderr.contains("error"), "\(args): \(r.stderr)")
+        }
+        let r = try CLI.run(["transform", "--kind", "xor", "--in", "\(dir)/junk.npy", "--out", "\(dir)/o.npy"])
+        #expect(r.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/o.npy"))
+    }
+
+    @Test("with no OpenCL platform: auto falls back and says why; opencl is an error")
+    func hiddenPlatform() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try NPY.write([Float](arrayLiteral: 1, 2, 3, 4), to: "\(dir)/v.npy")
+        let env = ["OCL_ICD_VENDORS": CLI.noVendors]
+        let auto = try CLI.run(["transform", "--kind", "and", "--in", "\(dir)/v.npy", "--out", "\(dir)/o.npy"], environment: env)
+        #expect(auto.status == 0)
+        #expect(auto.stderr.contains("falling back to the CPU path") && auto.stderr.contains("-1001"), "\(auto.stderr)")
+        #expect(try NPY.read("\(dir)/o.npy").floats() == [1, 1, 2, 0])
+        let strict = try CLI.run(["transform", "--kind", "and", "--in", "\(dir)/v.npy", "--out", "\(dir)/p.npy", "--backend", "opencl"], environment: env)
+        #expect(strict.status == 1 && strict.stderr.contains("OpenCL unavailable"), "\(strict.stderr)")
+        let viaEnv = try CLI.run(["transform", "--kind", "and", "--in", "\(dir)/v.npy", "--out", "\(dir)/p.npy"],
+                                 environment: env.merging(["HARSANYI_BACKEND": "opencl"]) { $1 })
+        #expect(viaEnv.status == 1)
+        let devices = try CLI.run(["devices"], environment: env)
+        #expect(devices.status == 0 && devices.stdout.contains("backend: cpu"))
+    }
+
+    @Test("devices lists what auto picks", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
+    func devices() throws {
+        let r = try CLI.run(["devices"])
+        #expect(r.status == 0 && r.stdout.contains("0:0") && r.stdout.contains("backend: opencl"), "\(r.stdout)")
+    }
+}
