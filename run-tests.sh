@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine (setup.sh), builds, and runs the validation suite:
+#   1. numpy cross-checks of `harsanyi transform` on both backends and of the numpy reference tools;
+#   2. the Swift suite with the OpenCL platform hidden (CPU path; device tests report as skipped);
+#   3. the Swift suite with OpenCL on PoCL's CPU device (or whatever device the machine has).
+set -euo pipefail
+cd "$(dirname "$0")"
+bash setup.sh
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+test -x .build/debug/harsanyi
+
+echo "== numpy cross-checks"
+.venv/bin/python Tests/Tools/bench_numpy_transform.py --selfcheck
+.venv/bin/python Tests/Tools/sparsifier_reference.py --selfcheck
+work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+.venv/bin/python -c "import numpy as np; np.save('$work/v.npy', np.random.default_rng(7).standard_normal(1 << 14).astype(np.float32))"
+for backend in cpu opencl; do
+    for kind in and or zeta zeta-superset mobius-superset; do
+        .build/debug/harsanyi transform --kind "$kind" --in "$work/v.npy" --out "$work/o.npy" --backend "$backend" 2>/dev/null
+        .venv/bin/python Tests/Tools/bench_numpy_transform.py --verify "$work/v.npy" "$work/o.npy" --kind "$kind" >/dev/null \
+            || { echo "harsanyi transform --kind $kind --backend $backend disagrees with numpy"; exit 1; }
+    done
+    echo "harsanyi transform agrees with numpy on the $backend backend (n = 14, 5 kinds)"
+done
+
+# Prints a suite's skips and failures and its closing line; fails the script if the suite failed.
+suite() {
+    local log="$work/$1.log"; shift
+    if "$@" >"$log" 2>&1; then status=0; else status=1; fi
+    grep -E "skipped|✘|recorded an issue|error:" "$log" | grep -v "^◇" || true
+    [ $status -eq 0 ] || { echo "swift test failed; last lines:"; tail -n 40 "$log"; exit 1; }
+    tail -n 1 "$log"
+}
+
+echo "== Swift suite, OpenCL platform hidden (CPU path; device tests skip)"
+mkdir -p "$work/no-icd"
+suite hidden env OCL_ICD_VENDORS="$work/no-icd" swift test
+
+echo "== Swift suite with OpenCL"
+suite opencl swift test
