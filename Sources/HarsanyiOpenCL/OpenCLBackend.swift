@@ -24,6 +24,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     private var programs: [String: OpenCLProgram] = [:]
     private let lock = NSLock()
     private var recordedEvents: [cl_event]?
+    private var partialSums: [Precision: OpenCLBuffer] = [:]
 
     public init(device: OpenCLDevice) throws {
         self.device = device
@@ -75,11 +76,21 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         return p
     }
 
+    /// A 64-element buffer for per-group partial sums (reductions). Call with the lock held.
+    func partials(_ precision: Precision) throws -> OpenCLBuffer {
+        if let b = partialSums[precision] { return b }
+        let b = try OpenCLBuffer(count: 64, precision: precision, context: context)
+        partialSums[precision] = b
+        return b
+    }
+
     /// Builds the transform programs now, so a build failure shows at selection time.
     public func prepare(_ precision: Precision) throws {
         try locked {
             _ = try program("subset_transform", precision)
             _ = try program("index_complement", precision)
+            _ = try program("sparsify", precision)
+            _ = try program("reduce", precision)
         }
     }
 

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import HarsanyiCore
+import HarsanyiOpenCL
+
+extension InteractionMode: ExpressibleByArgument {}
+extension SparsifierOptimizer: ExpressibleByArgument {}
+
+/// The engine's options, shared with commands that run it after computing v.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "pq (sparsified AND-OR with p and noise q), p (no noise), q (AND only with noise), none (v_and = v_or = v/2), and (Harsanyi dividends only).")
+    var mode: InteractionMode = .pq
+    @Option(help: "Noise bound: |q| <= qthres * |v(N) - v(empty)|.")
+    var qthres: Double = 0.04
+    @Option(help: "Initial learning rate of sgd/adam (decays geometrically to lr/10). pdhg needs none.")
+    var lr: Double = 1e-5
+    @Option(help: "Optimisation iterations.")
+    var iterations: Int = 10_000
+    @Option(help: "sgd (reference: momentum 0.9), adam, or pdhg (preconditioned primal-dual; reaches a lower loss).")
+    var optimizer: SparsifierOptimizer = .sgd
+    @Flag(help: "Re-centre q to zero mean after every step (q_tricks).")
+    var recenterQ = false
+    @Option(help: "float32 (as the reference code) or float64.")
+    var precision: Precision = .float32
+    @Option(help: "Salient if |I| >= threshold * max|I| (default 0.05).")
+    var threshold: Double?
+    @Option(help: "Salient if |I| >= this * |v(N) - v(empty)| instead.")
+    var absoluteThreshold: Double?
+    @Option(help: "Salient: the K largest |I| instead.")
+    var topK: Int?
+
+    var settings: InteractionSettings {
+        var s = InteractionSettings()
+        s.mode = mode
+        s.qthres = qthres
+        s.lr = lr
+        s.iterations = iterations
+        s.optimizer = optimizer
+        s.recenterQ = recenterQ
+        s.precision = precision
+        return s
+    }
+
+    func rule() throws -> SalientRule {
+        let given = [threshold != nil, absoluteThreshold != nil, topK != nil].filter { $0 }.count
+        guard given <= 1 else { throw HarsanyiError.invalidArgument("give at most one of --threshold, --absolute-threshold, --top-k") }
+        if let k = topK {
+            guard k >= 0 else { throw HarsanyiError.invalidArgument("--top-k must be >= 0") }
+            return .topK(k)
+        }
+        if let t = absoluteThreshold { return .absolute(t) }
+        return .relative(threshold ?? 0.05)
+    }
+
+    /// Runs the engine with a progress line on stderr for long runs.
+    func run(v: [Double], backend: ComputeBackend) throws -> InteractionResult {
+        guard let ops = backend as? any SparsifierOps else { throw HarsanyiError.unsupported("\(backend.deviceDescription) has no sparsifier") }
+        let total = settings.iterations
+        let start = DispatchTime.now().uptimeNanoseconds
+        let every = total >= 1000 && settings.mode != .none && settings.mode != .and ? max(1, total / 10) : 0
+        return try Sparsifier.run(v: v, settings: settings, backend: ops, progressEvery: every) { it, loss in
+            let secs = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            Console.note(String(format: "iteration %d/%d: loss %.6g (%.0f it/s)", it + 1, total, loss, Double(it + 1) / max(secs, 1e-9)))
+        }
+    }
+}
+
+struct Interactions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "AND-OR interactions of one sample from its 2^n outputs v(x_S).",
+        discussion: """
+            Reads v (a 1-D .npy of 2^n values; bit i of the index is player i), runs the AND-OR decomposition
+            on the selected backend and writes rewards.npy, masks.npy, Iand.npy, Ior.npy, p.npy, q.npy and
+            summary.json into --out (atomically; an existing folder needs --force).
+            """)
+
+    @Option(help: "The 2^n outputs v(x_S), a 1-D .npy.")
+    var values: String
+    @Option(help: "Output folder.")
+    var out: String
+    @Flag(help: "Replace an existing output folder.")
+    var force = false
+    @Option(help: "How many top primitives to print.")
+    var show = 10
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var options: BackendOptions
+
+    func run() throws {
+        try reportingErrors {
+            let rule = try engine.rule()
+            try ResultDirectory.checkWritable(out, force: force)
+            let array = try NPY.read(values)
+            guard array.shape.count == 1 else {
+                throw HarsanyiError.badFile(path: values, reason: "expected a 1-D array of 2^n values, got shape \(array.shape)")
+            }
+            let v = array.doubles()
+            guard let n = Subsets.playerCount(forLength: v.count) else {
+                throw HarsanyiError.badFile(path: values, reason: "length \(v.count) is not a power of two (2^n values for n players)")
+            }
+            if let i = v.firstIndex(where: { !$0.isFinite }) {
+                throw HarsanyiError.badFile(path: values, reason: "v[\(i)] = \(v[i]) is not finite")
+            }
+            guard n <= Sparsifier.maxPlayers else { throw HarsanyiError.unsupported("n = \(n): at most \(Sparsifier.maxPlayers) players") }
+            let selection = try options.select(requirement: BackendRequirement(count: v.count, precision: engine.precision, buffers: 11))
+            let result = try engine.run(v: v, backend: selection.backend)
+            let analysis = try InteractionAnalysis(result, rule: rule)
+            try ResultDirectory.write(result, analysis, to: out, force: force, extra: ["values_file": values])
+            Report.print(result, analysis, show: show)
+            print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
+        }
+    }
+}
+
+/// The short human summary printed after a run.
+enum Report {
+    static func print(_ r: InteractionResult, _ a: InteractionAnalysis, show: Int) {
+        let s = r.settings
+        let count = r.v.count
+        Swift.print(String(format: "n = %d players, v(N) = %.6g, v(empty) = %.6g", r.n, r.v[count - 1], r.v[0]))
+        if s.mode == .none || s.mode == .and {
+            Swift.print("mode \(s.mode) (no sparsification), L1 = \(String(format: "%.6g", r.loss))")
+        } else {
+            Swift.print(String(format: "mode %@, %@, %d iterations in %.2f s (%.0f it/s): loss %.6g -> %.6g",
+                               s.mode.rawValue, s.optimizer.rawValue, s.iterations, r.seconds, Double(s.iterations) / max(r.seconds, 1e-9),
+                               r.lossTrace.first ?? 0, r.loss))
+        }
+        Swift.print(String(format: "faithfulness: max |v_hat - v| = %.3g (relative %.3g)", a.matchingMaxAbs, a.matchingMaxRel))
+        let total = 2 * count
+        Swift.print(String(format: "salient (%@): %d of %d interactions (%.2f%%), threshold %.4g",
+                           a.rule.description, a.primitives.count, total, 100 * Double(a.primitives.count) / Double(total), a.threshold))
+        let shown = a.primitives.prefix(show)
+        if !shown.isEmpty {
+            Swift.print("top primitives:")
+            for (i, p) in shown.enumerated() {
+                Swift.print(String(format: "  %2d. %-3@ order %2d  %+.6g  players {%@}", i + 1, p.type.rawValue, p.order, p.value,
+                                   p.players.map(String.init).joined(separator: ",")))
+            }
+        }
+        let perOrder = a.orders.filter { $0.salientAnd + $0.salientOr > 0 }
+            .map { "\($0.order): \($0.salientAnd) AND + \($0.salientOr) OR" }
+        if !perOrder.isEmpty { Swift.print("salient per order: " + perOrder.joined(separator: ", ")) }
+    }
+}
