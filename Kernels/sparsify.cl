@@ -9,6 +9,8 @@
 //   subtract_at    x <- x − s[index]          (re-centring q by its mean)
 //   pdhg_primal    x <- clamp(x − τ(T)·(cA·gA + cB·gB), −bound, bound), τ(T) = 1 / (w·colsum(T))
 //   pdhg_dual      y' = clamp(y + σ(S)·I, −1, 1); ybar = 2y' − y; y = y',  σ(S) = 1 / (w·rowsum(S))
+//   track_best     state = (best loss, improved flag): improved = trace[it] < best; if so best = trace[it]
+//   copy_if        dst <- src where state's improved flag is set (keeps the best iterate on the device)
 // The primal-dual steps use the diagonal preconditioning of Pock & Chambolle (ICCV 2011) with the exact
 // row and column sums of |M_and| and |M_or|: |M_and| row S sums to 2^|S|, column T to 2^(n−|T|);
 // |M_or| row S ≠ ∅ sums to 2^|S| (row ∅ to 1), column T to 2^|T| − [T = N] + [T = ∅].
@@ -91,4 +93,16 @@ __kernel void pdhg_dual(__global REAL *y, __global REAL *ybar, __global const RE
     const REAL nw = clamp(old + I[s] / (weight * row), (REAL)-1, (REAL)1);
     y[s] = nw;
     ybar[s] = 2 * nw - old;
+}
+
+// A single work item.
+__kernel void track_best(__global const REAL *trace, const uint it, __global REAL *state) {
+    const REAL loss = trace[it];
+    const int better = it == 0 || loss < state[0];
+    if (better) state[0] = loss;
+    state[1] = better ? (REAL)1 : (REAL)0;
+}
+
+__kernel void copy_if(__global const REAL *state, __global const REAL *src, __global REAL *dst) {
+    if (state[1] != 0) dst[get_global_id(0)] = src[get_global_id(0)];
 }

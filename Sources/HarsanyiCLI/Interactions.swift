@@ -12,12 +12,14 @@ struct EngineOptions: ParsableArguments {
     var mode: InteractionMode = .pq
     @Option(help: "Noise bound: |q| <= qthres * |v(N) - v(empty)|.")
     var qthres: Double = 0.04
-    @Option(help: "Initial learning rate of sgd/adam (decays geometrically to lr/10). pdhg needs none.")
-    var lr: Double = 1e-5
+    @Option(help: "Initial learning rate of sgd (default 1e-5, the reference's) or adam (default 1e-3); decays geometrically to lr/10. pdhg needs none.")
+    var lr: Double?
     @Option(help: "Optimisation iterations.")
     var iterations: Int = 10_000
-    @Option(help: "sgd (reference: momentum 0.9), adam, or pdhg (preconditioned primal-dual; reaches a lower loss).")
+    @Option(help: "sgd (the reference: momentum 0.9, last iterate), adam or pdhg (preconditioned primal-dual); adam and pdhg return the best iterate.")
     var optimizer: SparsifierOptimizer = .sgd
+    @Flag(help: "Return the last iterate even for adam and pdhg.")
+    var lastIterate = false
     @Flag(help: "Re-centre q to zero mean after every step (q_tricks).")
     var recenterQ = false
     @Option(help: "float32 (as the reference code) or float64.")
@@ -38,6 +40,7 @@ struct EngineOptions: ParsableArguments {
         s.optimizer = optimizer
         s.recenterQ = recenterQ
         s.precision = precision
+        if lastIterate { s.keepBest = false }
         return s
     }
 
@@ -120,9 +123,10 @@ enum Report {
         if s.mode == .none || s.mode == .and {
             Swift.print("mode \(s.mode) (no sparsification), L1 = \(String(format: "%.6g", r.loss))")
         } else {
-            Swift.print(String(format: "mode %@, %@, %d iterations in %.2f s (%.0f it/s): loss %.6g -> %.6g",
+            Swift.print(String(format: "mode %@, %@, %d iterations in %.2f s (%.0f it/s): loss %.6g -> %.6g%@",
                                s.mode.rawValue, s.optimizer.rawValue, s.iterations, r.seconds, Double(s.iterations) / max(r.seconds, 1e-9),
-                               r.lossTrace.first ?? 0, r.loss))
+                               r.lossTrace.first ?? 0, r.loss,
+                               r.returnedIteration == s.iterations - 1 ? "" : " (best iterate, iteration \(r.returnedIteration + 1))"))
         }
         Swift.print(String(format: "faithfulness: max |v_hat - v| = %.3g (relative %.3g)", a.matchingMaxAbs, a.matchingMaxRel))
         let total = 2 * count

@@ -167,6 +167,25 @@ extension CPUBackend: SparsifierOps {
         }
     }
 
+    public func trackBest(trace: DeviceBuffer, at it: Int, state: DeviceBuffer) throws {
+        switch trace.precision {
+        case .float32: try track(Float.self, trace, it, state)
+        case .float64: try track(Double.self, trace, it, state)
+        }
+    }
+
+    private func track<T: HarsanyiReal>(_: T.Type, _ trace: DeviceBuffer, _ it: Int, _ state: DeviceBuffer) throws {
+        let t = try cpu(trace, T.self), s = try cpu(state, T.self)
+        let better = it == 0 || t[it] < s[0]
+        if better { s[0] = t[it] }
+        s[1] = better ? 1 : 0
+    }
+
+    public func copyIfImproved(state: DeviceBuffer, from source: DeviceBuffer, to destination: DeviceBuffer) throws {
+        let improved = state.precision == .float32 ? try cpu(state, Float.self)[1] != 0 : try cpu(state, Double.self)[1] != 0
+        if improved { try copy(from: source, to: destination) }
+    }
+
     public func primalDualDual(y: DeviceBuffer, yBar: DeviceBuffer, interactions: DeviceBuffer, weight: Double, isOr: Bool) throws {
         switch y.precision {
         case .float32: try dual(Float.self, y, yBar, interactions, weight, isOr)

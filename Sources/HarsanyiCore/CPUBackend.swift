@@ -24,9 +24,10 @@ public final class CPUBackend: ComputeBackend, Sendable {
     public let maxBufferBytes: Int
     public let memoryBytes: Int
 
-    public init() {
+    /// - Parameter memoryLimit: bytes all buffers of a job may take (default: 3/4 of physical memory).
+    public init(memoryLimit: Int? = nil) {
         let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-        memoryBytes = physical / 4 * 3
+        memoryBytes = memoryLimit ?? physical / 4 * 3
         maxBufferBytes = memoryBytes
     }
 

@@ -39,18 +39,28 @@ public struct InteractionSettings: Sendable, Equatable {
     /// q is clamped to ±qthres·|v(N) − v(∅)| before every step.
     public var qthres: Double = 0.04
     /// Initial learning rate (sgd, adam); the schedule decays it geometrically to lr/10 over the run.
-    public var lr: Double = 1e-5
+    /// nil: the optimiser's default (`defaultLearningRate`).
+    public var lr: Double? = nil
     public var iterations: Int = 10_000
     public var optimizer: SparsifierOptimizer = .sgd
     /// Re-centre q to zero mean after every step (`q_tricks` of the legacy code).
     public var recenterQ = false
     public var precision: Precision = .float32
     public var momentum: Double = 0.9
+    /// Return the iterate with the lowest loss seen instead of the last one. Default: on for adam and pdhg (their
+    /// iterates do not decrease the loss monotonically), off for sgd (the reference returns the last iterate).
+    public var keepBest: Bool? = nil
+
+    /// The reference lr for sgd (spec §5.2); 1e-3 for adam, whose steps are in units of p and q.
+    public var defaultLearningRate: Double { optimizer == .adam ? 1e-3 : 1e-5 }
+    public var effectiveLearningRate: Double { lr ?? defaultLearningRate }
+    public var effectiveKeepBest: Bool { keepBest ?? (optimizer != .sgd) }
 
     public init() {}
 
     /// The learning rate of iteration `it`: `np.logspace(log10(lr), log10(lr) − 1, iterations)[it]`.
     public func learningRate(_ it: Int) -> Double {
+        let lr = effectiveLearningRate
         guard iterations > 1 else { return lr }
         let start = log10(lr)
         return pow(10, start + Double(it) * (-1.0 / Double(iterations - 1)))
@@ -60,7 +70,7 @@ public struct InteractionSettings: Sendable, Equatable {
     public func validate() throws {
         guard iterations >= 1 else { throw HarsanyiError.invalidArgument("iterations must be at least 1, got \(iterations)") }
         guard qthres >= 0, qthres.isFinite else { throw HarsanyiError.invalidArgument("qthres must be a finite number ≥ 0") }
-        guard lr > 0, lr.isFinite else { throw HarsanyiError.invalidArgument("lr must be a finite number > 0") }
+        guard effectiveLearningRate > 0, effectiveLearningRate.isFinite else { throw HarsanyiError.invalidArgument("lr must be a finite number > 0") }
     }
 }
 

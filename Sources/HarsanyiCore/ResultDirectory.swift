@@ -36,13 +36,17 @@ public enum ResultDirectory {
             "convention": convention,
             "v_N": r.v[count - 1], "v_empty": r.v[0],
             "settings": [
-                "mode": s.mode.rawValue, "optimizer": s.optimizer.rawValue, "qthres": s.qthres, "lr": s.lr,
+                "mode": s.mode.rawValue, "optimizer": s.optimizer.rawValue, "qthres": s.qthres, "lr": s.effectiveLearningRate,
+                "returned_iterate": s.effectiveKeepBest ? "best (lowest loss)" : "last",
                 "iterations": s.iterations, "recenter_q": s.recenterQ, "precision": s.precision.rawValue, "momentum": s.momentum,
                 "q_bound": s.qthres * abs(r.v[count - 1] - r.v[0]), "lr_schedule": "logspace(lr, lr/10)",
             ] as [String: Any],
             "backend": r.backend,
             "seconds": r.seconds,
-            "loss": ["initial": r.lossTrace.first ?? 0, "final": r.loss, "trace": trace] as [String: Any],
+            "loss": [
+                "initial": r.lossTrace.first ?? 0, "final": r.loss, "last_iteration": r.lossTrace.last ?? 0,
+                "returned_iteration": r.returnedIteration, "trace": trace,
+            ] as [String: Any],
             "matching_error": ["max_abs": a.matchingMaxAbs, "max_rel": a.matchingMaxRel],
             "efficiency": ["sum_Iand_plus_Ior": r.iand.reduce(0, +) + r.ior.reduce(0, +), "v_N_plus_q_N": r.v[count - 1] + r.q[count - 1]],
             "reorganized": r.reorganized

@@ -16,10 +16,13 @@ public struct InteractionResult: Sendable {
     public var settings: InteractionSettings
     /// True: I_and(S) += I_or(S) and I_or(S) = 0 for |S| ≤ 1 (exact: both trigger on the same masks).
     public var reorganized: Bool
+    /// The iteration whose p and q are returned (the last one, or the best one with `keepBest`).
+    public var returnedIteration: Int
     public var backend: String
     public var seconds: Double
 
-    public var loss: Double { lossTrace.last ?? 0 }
+    /// The loss of the returned p and q.
+    public var loss: Double { lossTrace.isEmpty ? 0 : lossTrace[returnedIteration] }
 }
 
 /// The AND-OR decomposition of the reference code (spec §5), written once against `SparsifierOps`, so it
@@ -78,6 +81,10 @@ public enum Sparsifier {
         let iterations = mode.optimized ? s.iterations : 1
         let trace = try backend.makeBuffer(count: iterations, precision: prec)
         let bound = s.qthres * abs(v[count - 1] - v[0])
+        // Best-iterate tracking: (best loss, improved flag) and copies of p and q, all on the device.
+        let keepBest = mode.optimized && s.effectiveKeepBest
+        let best = keepBest ? try backend.makeBuffer(count: 2, precision: prec) : nil
+        let bestP = keepBest && p != nil ? try make() : nil, bestQ = keepBest && q != nil ? try make() : nil
 
         /// I_and, I_or at the current p, q (clamping q) and the loss into trace[it].
         func interactions(_ it: Int) throws {
@@ -85,6 +92,11 @@ public enum Sparsifier {
             try backend.transform(.and, iAnd, n: n)
             if let iOr { try backend.transform(.or, iOr, n: n) }
             try backend.reduceSum(iAnd, iOr, absolute: true, into: trace, at: it, scale: 1)
+            if let best {
+                try backend.trackBest(trace: trace, at: it, state: best)
+                if let p, let bestP { try backend.copyIfImproved(state: best, from: p, to: bestP) }
+                if let q, let bestQ { try backend.copyIfImproved(state: best, from: q, to: bestQ) }
+            }
         }
         func report(_ it: Int) throws {
             guard let progress, progressEvery > 0, (it + 1) % progressEvery == 0 || it == iterations - 1 else { return }
@@ -157,17 +169,27 @@ public enum Sparsifier {
             }
         }
 
+        let lossTrace = try fetch(trace)
+        var returned = iterations - 1
+        if keepBest, let bestIt = lossTrace.indices.min(by: { lossTrace[$0] < lossTrace[$1] }), bestIt != returned {
+            // Restore the best p and q and recompute their interactions (q is already inside its box).
+            if let p, let bestP { try backend.copy(from: bestP, to: p) }
+            if let q, let bestQ { try backend.copy(from: bestQ, to: q) }
+            try backend.splitAndOr(v: vBuf, p: p, q: q, bound: bound, scale: mode.scale, vAnd: iAnd, vOr: iOr)
+            try backend.transform(.and, iAnd, n: n)
+            if let iOr { try backend.transform(.or, iOr, n: n) }
+            returned = bestIt
+        }
         var iand = try fetch(iAnd)
         var ior = try iOr.map(fetch) ?? [Double](repeating: 0, count: count)
         let pv = try p.map(fetch) ?? [Double](repeating: 0, count: count)
         let qv = try q.map(fetch) ?? [Double](repeating: 0, count: count)
-        let lossTrace = try fetch(trace)
         let reorganized = mode.hasOr
         if reorganized { reorganize(&iand, &ior) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         return InteractionResult(
             n: n, v: v, iand: iand, ior: ior, p: pv, q: qv, lossTrace: lossTrace, settings: s, reorganized: reorganized,
-            backend: backend.deviceDescription, seconds: seconds)
+            returnedIteration: returned, backend: backend.deviceDescription, seconds: seconds)
     }
 
     /// Moves the OR mass of |S| ≤ 1 into AND (`reorganize_and_or_harsanyi`): exact, since for ∅ and

@@ -21,6 +21,10 @@ public protocol SparsifierOps: ComputeBackend {
     /// x ← clamp(x − (cA·gA + cB·gB) / (weight·colsum(T)), ±bound), colsum as in `Kernels/sparsify.cl`.
     func primalDualPrimal(x: DeviceBuffer, gA: DeviceBuffer, gB: DeviceBuffer?, cA: Double, cB: Double, weight: Double,
                           n: Int, withOr: Bool, bound: Double) throws
+    /// state = (best, improved): improved ← (it == 0 or trace[it] < best); then best ← trace[it] if improved.
+    func trackBest(trace: DeviceBuffer, at it: Int, state: DeviceBuffer) throws
+    /// destination ← source where `state`'s improved flag is set.
+    func copyIfImproved(state: DeviceBuffer, from source: DeviceBuffer, to destination: DeviceBuffer) throws
     /// y' = clamp(y + I/(weight·rowsum(S)), −1, 1); yBar ← 2y' − y; y ← y'.
     func primalDualDual(y: DeviceBuffer, yBar: DeviceBuffer, interactions: DeviceBuffer, weight: Double, isOr: Bool) throws
 }

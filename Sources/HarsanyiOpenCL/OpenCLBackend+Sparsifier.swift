@@ -64,6 +64,16 @@ extension OpenCLBackend: SparsifierOps {
                                                   .real(weight), .uint(UInt32(n)), .uint(withOr ? 1 : 0), .real(bound)])
     }
 
+    public func trackBest(trace: DeviceBuffer, at it: Int, state: DeviceBuffer) throws {
+        let t = try cl(trace)
+        try locked { try launch("sparsify", "track_best", precision: t.precision, global: 1, [.buffer(t), .uint(UInt32(it)), .buffer(try cl(state))]) }
+    }
+
+    public func copyIfImproved(state: DeviceBuffer, from source: DeviceBuffer, to destination: DeviceBuffer) throws {
+        let s = try cl(source)
+        try run("sparsify", "copy_if", s, [.buffer(try cl(state)), .buffer(s), .buffer(try cl(destination))])
+    }
+
     public func primalDualDual(y: DeviceBuffer, yBar: DeviceBuffer, interactions: DeviceBuffer, weight: Double, isOr: Bool) throws {
         let y_ = try cl(y)
         try run("sparsify", "pdhg_dual", y_, [.buffer(y_), .buffer(try cl(yBar)), .buffer(try cl(interactions)), .real(weight), .uint(isOr ? 1 : 0)])
