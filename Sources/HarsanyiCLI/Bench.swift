@@ -6,7 +6,7 @@ import HarsanyiOpenCL
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (wall clock and OpenCL event profiling; not part of the tests).",
-        subcommands: [BenchTransform.self])
+        subcommands: [BenchTransform.self, BenchInteractions.self])
 }
 
 struct BenchTransform: ParsableCommand {
@@ -121,5 +121,58 @@ struct PhaseClock {
         let now = DispatchTime.now().uptimeNanoseconds
         Console.note(String(format: "%@: %.1f ms", what, Double(now - last) * 1e-6))
         last = now
+    }
+}
+
+struct BenchInteractions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interactions",
+        abstract: "Iterations per second of the AND-OR sparsifier on one backend (random v of 2^n log-odds-like values).",
+        discussion: "One warm-up run of 10 iterations, then --repeat timed runs of --iterations; the median is reported.")
+
+    @Option(help: "Number of players.")
+    var n: Int = 12
+    @Option(help: "Iterations per timed run.")
+    var iterations: Int = 1000
+    @Option(help: "Timed runs.")
+    var `repeat`: Int = 3
+    @Option(help: "sgd, adam or pdhg.")
+    var optimizer: SparsifierOptimizer = .sgd
+    @Option(help: "float32 or float64.")
+    var precision: Precision = .float32
+    @Flag(help: "Print one JSON object.")
+    var json = false
+    @OptionGroup var options: BackendOptions
+
+    func run() throws {
+        try reportingErrors {
+            guard (0...Sparsifier.maxPlayers).contains(n), iterations >= 1, self.repeat >= 1 else {
+                throw HarsanyiError.invalidArgument("need 0 <= n <= \(Sparsifier.maxPlayers), iterations >= 1, repeat >= 1")
+            }
+            let selection = try options.select(requirement: BackendRequirement(count: 1 << n, precision: precision, buffers: 11, sparsifier: true), quiet: json)
+            guard let ops = selection.backend as? any SparsifierOps else { throw HarsanyiError.unsupported("no sparsifier on this backend") }
+            var rng = SystemRandomNumberGenerator()
+            let v = (0..<(1 << n)).map { _ in Double.random(in: -3...3, using: &rng) }
+            var s = InteractionSettings()
+            s.optimizer = optimizer
+            s.precision = precision
+            s.iterations = 10
+            _ = try Sparsifier.run(v: v, settings: s, backend: ops)
+            s.iterations = iterations
+            var rates: [Double] = []
+            for _ in 0..<self.repeat {
+                let seconds = try wall { _ = try Sparsifier.run(v: v, settings: s, backend: ops) }
+                rates.append(Double(iterations) / seconds)
+            }
+            let rate = median(rates)
+            if json {
+                let obj: [String: Any] = ["n": n, "iterations": iterations, "optimizer": optimizer.rawValue, "precision": precision.rawValue,
+                                          "backend": ops.kind.rawValue, "device": ops.deviceDescription, "iterations_per_s": rate]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                print(String(format: "sparsifier n=%d %@ %@ on %@: %.0f iterations/s (median of %d runs of %d)", n, optimizer.rawValue,
+                             precision.rawValue, ops.deviceDescription, rate, self.repeat, iterations))
+            }
+        }
     }
 }

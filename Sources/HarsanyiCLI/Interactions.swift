@@ -104,7 +104,7 @@ struct Interactions: ParsableCommand {
                 throw HarsanyiError.badFile(path: values, reason: "v[\(i)] = \(v[i]) is not finite")
             }
             guard n <= Sparsifier.maxPlayers else { throw HarsanyiError.unsupported("n = \(n): at most \(Sparsifier.maxPlayers) players") }
-            let selection = try options.select(requirement: BackendRequirement(count: v.count, precision: engine.precision, buffers: 11))
+            let selection = try options.select(requirement: BackendRequirement(count: v.count, precision: engine.precision, buffers: 11, sparsifier: true))
             let result = try engine.run(v: v, backend: selection.backend)
             let analysis = try InteractionAnalysis(result, rule: rule)
             try ResultDirectory.write(result, analysis, to: out, force: force, extra: ["values_file": values])

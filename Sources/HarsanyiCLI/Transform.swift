@@ -45,8 +45,8 @@ struct Transform: ParsableCommand {
             let backend = selection.backend
             clock.lap("header and backend")
             switch p {
-            case .float32: try run(backend, try NPY.readValues(input, as: Float.self).values, &clock)
-            case .float64: try run(backend, try NPY.readValues(input, as: Double.self).values, &clock)
+            case .float32: try run(backend, Float.self, &clock)
+            case .float64: try run(backend, Double.self, &clock)
             }
             let meta: [String: Any] = [
                 "n": n, "kind": kind.rawValue, "precision": p.rawValue, "backend": backend.deviceDescription,
@@ -57,8 +57,8 @@ struct Transform: ParsableCommand {
         }
     }
 
-    private func run<T: HarsanyiReal>(_ backend: ComputeBackend, _ input: [T], _ clock: inout PhaseClock) throws {
-        var values = input
+    private func run<T: HarsanyiReal>(_ backend: ComputeBackend, _: T.Type, _ clock: inout PhaseClock) throws {
+        var values = try NPY.readValues(input, as: T.self).values  // uniquely owned: transformed in place, no copy
         clock.lap("read")
         if let i = values.firstIndex(where: { !$0.isFinite }) {
             throw HarsanyiError.badFile(path: self.input, reason: "value \(values[i]) at index \(i) is not finite")

@@ -21,10 +21,13 @@ public struct BackendRequirement: Sendable {
     public var count: Int
     public var precision: Precision
     public var buffers: Int
-    public init(count: Int, precision: Precision, buffers: Int = 1) {
+    /// Whether the sparsifier's kernels must build too.
+    public var sparsifier: Bool
+    public init(count: Int, precision: Precision, buffers: Int = 1, sparsifier: Bool = false) {
         self.count = count
         self.precision = precision
         self.buffers = buffers
+        self.sparsifier = sparsifier
     }
 }
 
@@ -75,7 +78,7 @@ public enum Backends {
         let backend: OpenCLBackend
         do {
             backend = try OpenCLBackend.shared(for: device)
-            try backend.prepare(requirement?.precision ?? .float32)
+            try backend.prepare(requirement?.precision ?? .float32, sparsifier: requirement?.sparsifier ?? false)
             if let r = requirement { try backend.requireFits(count: r.count, precision: r.precision, buffers: r.buffers) }
         } catch let e as HarsanyiError {
             if case .buildFailed = e, let log = e.buildLog, !strict {

@@ -84,13 +84,15 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         return b
     }
 
-    /// Builds the transform programs now, so a build failure shows at selection time.
-    public func prepare(_ precision: Precision) throws {
+    /// Builds the programs a job needs now, so a build failure shows at selection time.
+    public func prepare(_ precision: Precision, sparsifier: Bool = false) throws {
         try locked {
             _ = try program("subset_transform", precision)
             _ = try program("index_complement", precision)
-            _ = try program("sparsify", precision)
-            _ = try program("reduce", precision)
+            if sparsifier {
+                _ = try program("sparsify", precision)
+                _ = try program("reduce", precision)
+            }
         }
     }
 
@@ -134,13 +136,31 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     public func read<T: HarsanyiReal>(_ buffer: DeviceBuffer, as type: T.Type) throws -> [T] {
         let b = try cl(buffer)
         guard b.precision == T.precision else { throw HarsanyiError.invalidArgument("buffer holds \(b.precision), not \(T.precision)") }
-        var out = [T](repeating: 0, count: b.count)
+        var status: cl_int = CL_SUCCESS
+        let out = locked {
+            [T](unsafeUninitializedCapacity: b.count) { buffer, initialized in
+                status = clEnqueueReadBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, b.count * b.precision.byteSize, buffer.baseAddress, 0, nil, nil)
+                initialized = status == CL_SUCCESS ? b.count : 0
+            }
+        }
+        try check(status, "clEnqueueReadBuffer")
+        return out
+    }
+
+    /// Upload, transform, and read back into the same array's memory (no second host array).
+    public func transformInPlace<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: inout [T]) throws {
+        guard let n = Subsets.playerCount(forLength: values.count) else {
+            throw HarsanyiError.invalidArgument("length \(values.count) is not a power of two (2^n values for n players)")
+        }
+        let buffer = try makeBuffer(count: values.count, precision: T.precision)
+        try write(values, to: buffer)
+        try transform(kind, buffer, n: n)
+        let b = try cl(buffer)
         try locked {
-            try out.withUnsafeMutableBytes {
+            try values.withUnsafeMutableBytes {
                 try check(clEnqueueReadBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil), "clEnqueueReadBuffer")
             }
         }
-        return out
     }
 
     public func copy(from source: DeviceBuffer, to destination: DeviceBuffer) throws {

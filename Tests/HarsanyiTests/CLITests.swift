@@ -122,3 +122,56 @@ struct CLITests {
         #expect(r.status == 0 && r.stdout.contains("0:0") && r.stdout.contains("backend: opencl"), "\(r.stdout)")
     }
 }
+
+@Suite("harsanyi interactions", .enabled(if: CLI.available, "the harsanyi binary is not built (run swift build first)"))
+struct InteractionsCLITests {
+    static let fixture = CLI.root.appendingPathComponent("Tests/Fixtures/rewards/breast_cancer_mlp_n10_s517.npy").path
+
+    @Test("writes the result folder with a summary; refuses to overwrite without --force", arguments: ["cpu", "opencl"])
+    func resultFolder(backend: String) throws {
+        if backend == "opencl" && !TestBackends.hasOpenCL { return }
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/result"
+        let args = ["interactions", "--values", Self.fixture, "--out", out, "--iterations", "200", "--optimizer", "pdhg", "--backend", backend]
+        let r = try CLI.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("top primitives") && r.stdout.contains("faithfulness"))
+        for f in ["rewards", "masks", "Iand", "Ior", "p", "q"] {
+            #expect(FileManager.default.fileExists(atPath: "\(out)/\(f).npy"), "\(f).npy missing")
+        }
+        let masks = try NPY.read(out + "/masks.npy")
+        #expect(masks.shape == [1024, 10] && masks.type == .bool && masks.bools()[3 * 10 + 1])
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        #expect(summary["n"] as? Int == 10)
+        #expect((summary["convention"] as? String)?.contains("bit i") == true)
+        let matching = summary["matching_error"] as! [String: Double]
+        #expect(matching["max_abs"]! < 1e-4)
+        let primitives = summary["primitives"] as! [[String: Any]]
+        #expect(!primitives.isEmpty && primitives.count == (summary["salient"] as! [String: Any])["count"] as? Int)
+        let iand = try NPY.read(out + "/Iand.npy").doubles(), v = try NPY.read(out + "/rewards.npy").doubles()
+        #expect(v == (try NPY.read(Self.fixture).doubles()) && iand.count == 1024)
+
+        let again = try CLI.run(args)
+        #expect(again.status == 1 && again.stderr.contains("--force"), "\(again.stderr)")
+        let forced = try CLI.run(args + ["--force", "--top-k", "3"])
+        #expect(forced.status == 0)
+        let s2 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        #expect((s2["primitives"] as! [Any]).count == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["result"], "temporary folders left behind")
+    }
+
+    @Test("bad values and options: one error line, exit 1, no folder")
+    func badInput() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try NPY.write([1.0, .nan, 2, 3], to: dir + "/nan.npy")
+        try NPY.write([1.0, 2, 3], to: dir + "/three.npy")
+        for (file, extra, message) in [("nan.npy", [String](), "not finite"), ("three.npy", [], "power of two"),
+                                       ("missing.npy", [], "missing.npy"), ("three.npy", ["--top-k", "3", "--threshold", "0.1"], "at most one")] {
+            let r = try CLI.run(["interactions", "--values", "\(dir)/\(file)", "--out", "\(dir)/out", "--backend", "cpu"] + extra)
+            #expect(r.status == 1 && r.stderr.contains(message), "\(file) \(extra): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+        }
+    }
+}
