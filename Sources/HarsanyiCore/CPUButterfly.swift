@@ -57,7 +57,14 @@ enum CPUButterfly {
     private static func tile<Op: ButterflyOp>(_ t: UnsafeMutablePointer<Op.T>, L: Int, _: Op.Type) {
         let len = 1 << L
         var b = 0
-        if L >= 4 {
+        if L > 8 {  // bits 0..7 block by block while each 256-value block sits in L1, then sweeps for the rest
+            var blk = 0
+            while blk < len {
+                tile(t + blk, L: 8, Op.self)
+                blk += 256
+            }
+            b = 8
+        } else if L >= 4 {
             var g = 0
             while g < len {  // bits 0..3 on groups of 16, unrolled
                 let x = t + g
