@@ -41,15 +41,13 @@ struct Transform: ParsableCommand {
                 throw HarsanyiError.badFile(path: input, reason: "length \(header.count) is not a power of two (2^n values for n players)")
             }
             let p = precision ?? (header.type == .float32 ? .float32 : .float64)
-            let selection = try options.select(requirement: BackendRequirement(count: header.count, precision: p))
-            let backend = selection.backend
-            clock.lap("header and backend")
+            let backend: String
             switch p {
-            case .float32: try run(backend, Float.self, &clock)
-            case .float64: try run(backend, Double.self, &clock)
+            case .float32: backend = try run(Float.self, count: header.count, n: n, &clock)
+            case .float64: backend = try run(Double.self, count: header.count, n: n, &clock)
             }
             let meta: [String: Any] = [
-                "n": n, "kind": kind.rawValue, "precision": p.rawValue, "backend": backend.deviceDescription,
+                "n": n, "kind": kind.rawValue, "precision": p.rawValue, "backend": backend,
                 "input": input, "convention": "index S holds subset S; bit i of S is player i (least significant bit = player 0)",
             ]
             let json = try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys])
@@ -57,17 +55,29 @@ struct Transform: ParsableCommand {
         }
     }
 
-    private func run<T: HarsanyiReal>(_ backend: ComputeBackend, _: T.Type, _ clock: inout PhaseClock) throws {
-        var values = try NPY.readValues(input, as: T.self).values  // uniquely owned: transformed in place, no copy
-        clock.lap("read")
-        if let i = values.firstIndex(where: { !$0.isFinite }) {
-            throw HarsanyiError.badFile(path: self.input, reason: "value \(values[i]) at index \(i) is not finite")
+    /// Selects the backend, reads the file straight into a backend buffer (mapped: zero-copy on CPU devices),
+    /// checks it, transforms it in place and writes it straight from the buffer; returns the backend's description.
+    private func run<T: HarsanyiReal>(_: T.Type, count: Int, n: Int, _ clock: inout PhaseClock) throws -> String {
+        let backend = try options.select(requirement: BackendRequirement(count: count, precision: T.precision)).backend
+        let buffer = try backend.makeBuffer(count: count, precision: T.precision)
+        clock.lap("select backend")
+        try backend.withHostAccess(buffer) { raw in
+            try NPY.readData(input, as: T.self, into: raw)
+            let values = raw.bindMemory(to: T.self)
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw HarsanyiError.badFile(path: self.input, reason: "value \(values[i]) at index \(i) is not finite")
+            }
         }
-        clock.lap("check finite")
-        try backend.transformInPlace(kind, &values)
+        clock.lap("read and check")
+        try backend.transform(kind, buffer, n: n)
+        try backend.finish()
         clock.lap("transform")
-        try NPY.write(values, to: output)
+        try backend.withHostAccess(buffer) { raw in
+            try AtomicFile.write(to: output, header: NPY.header(shape: [count], type: T.precision == .float32 ? .float32 : .float64),
+                                 data: UnsafeRawBufferPointer(raw))
+        }
         clock.lap("write")
+        return backend.deviceDescription
     }
 
     static func sidecar(_ path: String) -> String {

@@ -68,6 +68,11 @@ public final class CPUBackend: ComputeBackend, Sendable {
         return Array(UnsafeBufferPointer(start: p, count: buffer.count))
     }
 
+    public func withHostAccess<R>(_ buffer: DeviceBuffer, _ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
+        let b = try cpu(buffer)
+        return try body(UnsafeMutableRawBufferPointer(start: b.raw, count: b.count * b.precision.byteSize))
+    }
+
     /// In place on the array's own memory: no copies.
     public func transformInPlace<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: inout [T]) throws {
         guard let n = Subsets.playerCount(forLength: values.count) else {

@@ -42,6 +42,8 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func fixFirst(_ buffer: DeviceBuffer, scratch: DeviceBuffer, c0: Double, c1: Double) throws
     /// Waits until all enqueued work is done.
     func finish() throws
+    /// Runs `body` with the buffer's memory visible to the host (mapped on OpenCL; zero-copy on CPU devices).
+    func withHostAccess<R>(_ buffer: DeviceBuffer, _ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R
     /// Transforms host values in place (default: upload, transform, download).
     func transformInPlace<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: inout [T]) throws
 }

@@ -172,6 +172,37 @@ public enum NPY {
         return NPYArray(shape: h.shape, type: h.type, bytes: data)
     }
 
+    /// Reads the data of a `.npy` file holding `T` straight into `destination` (exactly its size), with pread:
+    /// one copy from the page cache. Use `parseHeader` first to size the destination.
+    public static func readData<T: HarsanyiReal>(_ path: String, as _: T.Type, into destination: UnsafeMutableRawBufferPointer) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw HarsanyiError.io(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw HarsanyiError.io(path: path, reason: "cannot stat") }
+        var head = [UInt8](repeating: 0, count: min(Int(st.st_size), 1 << 16))
+        guard head.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, $0.count, 0) }) == head.count else {
+            throw HarsanyiError.io(path: path, reason: "read failed")
+        }
+        let h = try parseHeader(head, path: path)
+        try checkDataSize(h, available: Int(st.st_size) - h.dataOffset, path: path)
+        guard h.type == (T.precision == .float32 ? .float32 : .float64), h.dataBytes == destination.count else {
+            let values = try readValues(path, as: T.self).values
+            guard values.count * MemoryLayout<T>.size == destination.count else {
+                throw HarsanyiError.invalidArgument("\(path) holds \(values.count) values, the destination \(destination.count / MemoryLayout<T>.size)")
+            }
+            values.withUnsafeBytes { destination.copyMemory(from: $0) }
+            return
+        }
+        var done = 0
+        while done < destination.count {
+            let r = pread(fd, destination.baseAddress! + done, destination.count - done, off_t(h.dataOffset + done))
+            if r < 0 && errno == EINTR { continue }
+            guard r > 0 else { throw HarsanyiError.io(path: path, reason: "read failed") }
+            done += r
+        }
+    }
+
     /// Reads a float array straight into `[T]` when the file holds T (one copy from the page cache into
     /// memory advised for huge pages), else through `read` and a conversion.
     public static func readValues<T: HarsanyiReal>(_ path: String, as _: T.Type) throws -> (shape: [Int], values: [T]) {

@@ -147,20 +147,39 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         return out
     }
 
-    /// Upload, transform, and read back into the same array's memory (no second host array).
+    /// Transforms an array: upload, transform, and read back into the same array's memory.
     public func transformInPlace<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: inout [T]) throws {
         guard let n = Subsets.playerCount(forLength: values.count) else {
             throw HarsanyiError.invalidArgument("length \(values.count) is not a power of two (2^n values for n players)")
         }
-        let buffer = try makeBuffer(count: values.count, precision: T.precision)
-        try write(values, to: buffer)
-        try transform(kind, buffer, n: n)
-        let b = try cl(buffer)
+        let b = try cl(try makeBuffer(count: values.count, precision: T.precision))
+        try write(values, to: b)
+        try transform(kind, b, n: n)
         try locked {
             try values.withUnsafeMutableBytes {
                 try check(clEnqueueReadBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil), "clEnqueueReadBuffer")
             }
         }
+    }
+
+    /// Maps the buffer for reading and writing (zero-copy on CPU devices), runs `body`, and unmaps it.
+    public func withHostAccess<R>(_ buffer: DeviceBuffer, _ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
+        let b = try cl(buffer)
+        let bytes = b.count * b.precision.byteSize
+        let mapped: UnsafeMutableRawPointer = try locked {
+            var err: cl_int = 0
+            let p = clEnqueueMapBuffer(queue, b.mem, cl_bool(CL_TRUE), cl_map_flags(CL_MAP_READ | CL_MAP_WRITE), 0, bytes, 0, nil, nil, &err)
+            try check(err, "clEnqueueMapBuffer")
+            guard let p else { throw HarsanyiError.openCL(call: "clEnqueueMapBuffer", code: err, name: "null mapping") }
+            return p
+        }
+        defer {
+            locked {
+                _ = clEnqueueUnmapMemObject(queue, b.mem, mapped, 0, nil, nil)
+                _ = clFinish(queue)
+            }
+        }
+        return try body(UnsafeMutableRawBufferPointer(start: mapped, count: bytes))
     }
 
     public func copy(from source: DeviceBuffer, to destination: DeviceBuffer) throws {
