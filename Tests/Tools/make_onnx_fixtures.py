@@ -50,7 +50,7 @@ single-threaded BLAS, weights exported as float32.
 Pinned versions (the ones these fixtures were made with; others print a warning):
     onnx 1.23.2, onnxruntime 1.32.0, protobuf 7.36.2, numpy 2.4.6, scikit-learn 1.9.1, scipy 1.17.1
 
-Run (about 30 s on one core):
+Run (about 20 s on one core):
 
     .venv/bin/python -m pip install onnx==1.23.2 onnxruntime==1.32.0
     .venv/bin/python Tests/Tools/make_onnx_fixtures.py
@@ -1000,7 +1000,7 @@ def op_cases():
             lambda x=x: fn(x.astype(np.float64)))
 
     unary_case("relu", "Relu", "Relu", lambda x: np.maximum(x, 0))
-    unary_case("leakyrelu_alpha0.1", "LeakyRelu alpha 0.1", "LeakyRelu",
+    unary_case("leakyrelu_alpha_0_1", "LeakyRelu alpha 0.1", "LeakyRelu",
                lambda x: np.where(x >= 0, x, 0.1 * x), alpha=0.1)
     unary_case("leakyrelu_default_alpha", "LeakyRelu, alpha omitted (default 0.01)", "LeakyRelu",
                lambda x: np.where(x >= 0, x, 0.01 * x))
@@ -1261,7 +1261,7 @@ def run_ops():
 # README
 
 
-def write_readme(results, manifest, seconds):
+def write_readme(results, manifest):
     files = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.name != "README.md")
     total = sum(p.stat().st_size for p in files)
     lines = [
@@ -1269,7 +1269,7 @@ def write_readme(results, manifest, seconds):
         "",
         "Trained models, onnxruntime reference outputs and masked-forward (2^n) references for the",
         "ONNX importer, plus single-operator graphs under `ops/`. Made with (deterministic; numpy",
-        f"training, about {seconds:.0f} s on one core):",
+        "training, well under a minute on one core):",
         "",
         "    .venv/bin/python -m pip install onnx==1.23.2 onnxruntime==1.32.0",
         "    .venv/bin/python Tests/Tools/make_onnx_fixtures.py",
@@ -1303,8 +1303,9 @@ def write_readme(results, manifest, seconds):
     for r in results:
         lines += [f"- `{r['name']}`: {r['architecture']}. Training: {r['training']}. "
                   f"{r['nodes']} nodes. max |numpy float64 - onnxruntime| on the test logits "
-                  f"{r['diff_np']:.1e}; onnxruntime with all graph optimisations (Conv+BN "
-                  f"folding, fusions) differs from the reference by up to {r['diff_opt']:.1e}."]
+                  f"{r['diff_np']:.1e}; onnxruntime with its default graph optimisations "
+                  f"(node fusions, constant folding) differs from the reference by up to "
+                  f"{r['diff_opt']:.1e}."]
     lines += [
         "",
         "Files per model (`<m>` = model name):",
@@ -1387,7 +1388,7 @@ def main():
     FIXTURES.mkdir(parents=True, exist_ok=True)
     results = [run_model(make()) for make in (mlp_breast_cancer, lenet_digits, resnet_digits)]
     manifest = run_ops()
-    total = write_readme(results, manifest, time.perf_counter() - t0)
+    total = write_readme(results, manifest)
     print(f"wrote {FIXTURES} ({total / 1024:.0f} KiB) in {time.perf_counter() - t0:.1f} s")
 
 
