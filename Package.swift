@@ -9,6 +9,8 @@
 //   Kernels             the top-level Kernels/ folder; its *.cl files are embedded by the EmbedKernels plugin.
 //   HarsanyiOpenCL      OpenCL runtime (devices, program cache, buffers) and the OpenCL backend,
 //                       plus backend selection (GPU > accelerator > OpenCL CPU > Swift CPU).
+//   ONNXProto           onnx.proto as Swift (swift-protobuf), generated once and committed.
+//   HarsanyiONNX        ONNX import: graph, constant folding, shape inference, operators on the CPU (OpenBLAS).
 //   HarsanyiCLI         the `harsanyi` command (swift-argument-parser).
 //   HarsanyiTestSupport naive Double references and seeded generators, for tests only (not public API).
 //
@@ -20,10 +22,12 @@ let package = Package(
     products: [
         .library(name: "HarsanyiCore", targets: ["HarsanyiCore"]),
         .library(name: "HarsanyiOpenCL", targets: ["HarsanyiOpenCL"]),
+        .library(name: "HarsanyiONNX", targets: ["HarsanyiONNX"]),
         .executable(name: "harsanyi", targets: ["HarsanyiCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -37,15 +41,21 @@ let package = Package(
         .target(name: "Kernels", path: "Kernels", plugins: ["EmbedKernels"]),
         .target(name: "HarsanyiCore"),
         .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "COpenCL", "Kernels"]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Generated once from onnx.proto (regenerate.sh beside it) and committed: no protoc in normal builds.
+        .target(
+            name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["regenerate.sh"]),
+        .target(name: "HarsanyiONNX", dependencies: ["HarsanyiCore", "ONNXProto", "CBLAS"]),
         .executableTarget(
             name: "HarsanyiCLI",
             dependencies: [
-                "HarsanyiCore", "HarsanyiOpenCL",
+                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "HarsanyiTestSupport", dependencies: ["HarsanyiCore"]),
         .testTarget(
             name: "HarsanyiTests",
-            dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiTestSupport"]),
+            dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiTestSupport"]),
     ]
 )

@@ -1,0 +1,2 @@
+/* CBLAS: OpenBLAS's C interface, for the CPU path's matrix products. */
+#include <cblas.h>

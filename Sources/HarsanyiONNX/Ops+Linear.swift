@@ -1,0 +1,177 @@
+import CBLAS
+import Foundation
+
+/// Gemm, MatMul and Conv, with OpenBLAS's sgemm doing the arithmetic (Conv through im2col).
+enum Linear {
+    /// C[m×n] = A[m×k] · B[k×n] (row-major, optionally transposed inputs), accumulated into C when beta = 1.
+    static func sgemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float, _ a: UnsafePointer<Float>, lda: Int,
+                      _ b: UnsafePointer<Float>, ldb: Int, beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    static func gemm(_ node: Node, _ a: Tensor, _ b: Tensor, _ c: Tensor?) throws -> Tensor {
+        guard a.rank == 2, b.rank == 2 else { throw ONNXError.invalid(node.name, "Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)") }
+        let tA = node.int("transA", 0) != 0, tB = node.int("transB", 0) != 0
+        let alpha = node.float("alpha", 1), beta = node.float("beta", 1)
+        let m = tA ? a.shape[1] : a.shape[0], k = tA ? a.shape[0] : a.shape[1]
+        let kb = tB ? b.shape[1] : b.shape[0], n = tB ? b.shape[0] : b.shape[1]
+        guard k == kb else { throw ONNXError.invalid(node.name, "Gemm inner dimensions differ: A \(a.shape) (transA \(tA)), B \(b.shape) (transB \(tB))") }
+        var out: [Float]
+        if let c, beta != 0 {
+            let bc = try Elementwise.expand(node, c, [m, n]).floats
+            out = bc
+        } else {
+            out = [Float](repeating: 0, count: m * n)
+        }
+        let af = a.asFloats, bf = b.asFloats
+        af.withUnsafeBufferPointer { ap in
+            bf.withUnsafeBufferPointer { bp in
+                out.withUnsafeMutableBufferPointer { cp in
+                    sgemm(tA, tB, m: m, n: n, k: k, alpha: alpha, ap.baseAddress!, lda: a.shape[1], bp.baseAddress!, ldb: b.shape[1],
+                          beta: c != nil ? beta : 0, cp.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return Tensor(shape: [m, n], floats: out)
+    }
+
+    /// numpy matmul semantics: 1-D operands are promoted, leading dimensions broadcast.
+    static func matmul(_ node: Node, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        var sa = a.shape, sb = b.shape
+        let aVec = sa.count == 1, bVec = sb.count == 1
+        if aVec { sa = [1, sa[0]] }
+        if bVec { sb = [sb[0], 1] }
+        let m = sa[sa.count - 2], k = sa[sa.count - 1], n = sb[sb.count - 1]
+        guard sb[sb.count - 2] == k else { throw ONNXError.invalid(node.name, "MatMul inner dimensions differ: \(a.shape) × \(b.shape)") }
+        guard let batch = Elementwise.broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) else {
+            throw ONNXError.invalid(node.name, "MatMul batch dimensions do not broadcast: \(a.shape) × \(b.shape)")
+        }
+        let batches = batch.reduce(1, *)
+        let strideA = Elementwise.broadcastStrides(Array(sa.dropLast(2)), to: batch).map { $0 * m * k }
+        let strideB = Elementwise.broadcastStrides(Array(sb.dropLast(2)), to: batch).map { $0 * k * n }
+        var out = [Float](repeating: 0, count: batches * m * n)
+        let af = a.asFloats, bf = b.asFloats
+        let bs = strides(batch)
+        af.withUnsafeBufferPointer { ap in
+            bf.withUnsafeBufferPointer { bp in
+                out.withUnsafeMutableBufferPointer { cp in
+                    for i in 0..<batches {
+                        var oa = 0, ob = 0, r = i
+                        for d in 0..<batch.count {
+                            let q = r / bs[d]
+                            r %= bs[d]
+                            oa += q * strideA[d]
+                            ob += q * strideB[d]
+                        }
+                        sgemm(false, false, m: m, n: n, k: k, alpha: 1, ap.baseAddress! + oa, lda: k, bp.baseAddress! + ob, ldb: n, beta: 0,
+                              cp.baseAddress! + i * m * n, ldc: n)
+                    }
+                }
+            }
+        }
+        var shape = batch + [m, n]
+        if aVec { shape.remove(at: shape.count - 2) }
+        if bVec { shape.removeLast() }
+        return Tensor(shape: shape, floats: out)
+    }
+
+    /// The output size and padding of one spatial axis (auto_pad aware).
+    static func window(_ node: Node, input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int, ceil: Bool = false)
+        -> (out: Int, begin: Int)
+    {
+        let eff = (kernel - 1) * dilation + 1
+        switch node.string("auto_pad") ?? "NOTSET" {
+        case "SAME_UPPER", "SAME_LOWER":
+            let out = (input + stride - 1) / stride
+            let total = max(0, (out - 1) * stride + eff - input)
+            let begin = node.string("auto_pad") == "SAME_UPPER" ? total / 2 : total - total / 2
+            return (out, begin)
+        case "VALID":
+            return ((input - eff) / stride + 1, 0)
+        default:
+            let span = input + padBegin + padEnd - eff
+            var out = (ceil ? (span + stride - 1) / stride : span / stride) + 1
+            // ceil_mode: the last window must start inside the input or the left padding.
+            if ceil && (out - 1) * stride >= input + padBegin { out -= 1 }
+            return (out, padBegin)
+        }
+    }
+
+    /// Conv (1-D and 2-D): pads, strides, dilations, groups, auto_pad; im2col + one sgemm per batch item and group.
+    static func conv(_ node: Node, _ x: Tensor, _ w: Tensor, _ bias: Tensor?) throws -> Tensor {
+        let spatial = x.rank - 2
+        guard spatial == 1 || spatial == 2, w.rank == x.rank else {
+            throw ONNXError.unsupported(node.name, "Conv on input \(x.shape) with weight \(w.shape) (1-D and 2-D supported)")
+        }
+        let group = node.int("group", 1)
+        let nB = x.shape[0], c = x.shape[1], m = w.shape[0], cg = w.shape[1]
+        guard group >= 1, c == cg * group, m % group == 0 else {
+            throw ONNXError.invalid(node.name, "Conv channels: input \(c), weight \(w.shape), group \(group)")
+        }
+        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.rank - 1]
+        let kH = spatial == 2 ? w.shape[2] : 1, kW = w.shape[w.rank - 1]
+        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        guard st.count == spatial, dl.count == spatial, pads.count == 2 * spatial else {
+            throw ONNXError.invalid(node.name, "Conv strides/dilations/pads do not match \(spatial) spatial axes")
+        }
+        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
+        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
+        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
+        let hw = window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe)
+        let ww = window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe)
+        let outH = spatial == 2 ? hw.out : 1, outW = ww.out
+        let padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
+        guard outH > 0, outW > 0 else { throw ONNXError.invalid(node.name, "Conv output would be empty for input \(x.shape)") }
+        let mg = m / group, kk = cg * kH * kW, cols = outH * outW
+        var out = [Float](repeating: 0, count: nB * m * cols)
+        var col = [Float](repeating: 0, count: kk * cols)
+        let xf = x.asFloats, wf = w.asFloats
+        for b in 0..<nB {
+            for g in 0..<group {
+                // im2col: row (ci, ky, kx), column (oy, ox)
+                for ci in 0..<cg {
+                    let chan = (b * c + g * cg + ci) * inH * inW
+                    for ky in 0..<kH {
+                        for kx in 0..<kW {
+                            let row = ((ci * kH + ky) * kW + kx) * cols
+                            for oy in 0..<outH {
+                                let iy = oy * sH - padT + ky * dH
+                                let rowOff = row + oy * outW
+                                if iy < 0 || iy >= inH {
+                                    for ox in 0..<outW { col[rowOff + ox] = 0 }
+                                    continue
+                                }
+                                for ox in 0..<outW {
+                                    let ix = ox * sW - padL + kx * dW
+                                    col[rowOff + ox] = ix >= 0 && ix < inW ? xf[chan + iy * inW + ix] : 0
+                                }
+                            }
+                        }
+                    }
+                }
+                wf.withUnsafeBufferPointer { wp in
+                    col.withUnsafeBufferPointer { cp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            sgemm(false, false, m: mg, n: cols, k: kk, alpha: 1, wp.baseAddress! + g * mg * kk, lda: kk, cp.baseAddress!, ldb: cols,
+                                  beta: 0, op.baseAddress! + (b * m + g * mg) * cols, ldc: cols)
+                        }
+                    }
+                }
+            }
+        }
+        if let bias {
+            let bf = bias.asFloats
+            guard bf.count == m else { throw ONNXError.invalid(node.name, "Conv bias has \(bf.count) values for \(m) output channels") }
+            for b in 0..<nB { for o in 0..<m { let base = (b * m + o) * cols; for i in 0..<cols { out[base + i] += bf[o] } } }
+        }
+        return Tensor(shape: spatial == 2 ? [nB, m, outH, outW] : [nB, m, outW], floats: out)
+    }
+}

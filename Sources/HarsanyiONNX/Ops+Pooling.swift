@@ -1,0 +1,60 @@
+import Foundation
+
+/// MaxPool, AveragePool (1-D and 2-D) and GlobalAveragePool.
+enum Pooling {
+    static func pool(_ node: Node, _ x: Tensor, max isMax: Bool) throws -> Tensor {
+        let spatial = x.rank - 2
+        guard spatial == 1 || spatial == 2 else { throw ONNXError.unsupported(node.name, "\(node.op) on input \(x.shape) (1-D and 2-D supported)") }
+        guard let k = node.ints("kernel_shape"), k.count == spatial else { throw ONNXError.invalid(node.name, "\(node.op) needs kernel_shape") }
+        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        let ceil = node.int("ceil_mode", 0) != 0, includePad = node.int("count_include_pad", 0) != 0
+        let nc = x.shape[0] * x.shape[1]
+        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.rank - 1]
+        let (kH, kW) = spatial == 2 ? (k[0], k[1]) : (1, k[0])
+        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
+        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
+        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
+        let hw = Linear.window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe, ceil: ceil)
+        let ww = Linear.window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe, ceil: ceil)
+        let outH = spatial == 2 ? hw.out : 1, outW = ww.out, padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
+        guard outH > 0, outW > 0 else { throw ONNXError.invalid(node.name, "\(node.op) output would be empty for input \(x.shape)") }
+        let xf = x.asFloats
+        var out = [Float](repeating: 0, count: nc * outH * outW)
+        for c in 0..<nc {
+            let base = c * inH * inW
+            for oy in 0..<outH {
+                for ox in 0..<outW {
+                    var acc: Float = isMax ? -.infinity : 0
+                    var n = 0
+                    for ky in 0..<kH {
+                        let iy = oy * sH - padT + ky * dH
+                        for kx in 0..<kW {
+                            let ix = ox * sW - padL + kx * dW
+                            // count_include_pad counts the explicit padding, not the cells past it that ceil_mode adds
+                            let inPad = iy >= -padT && iy < inH + (spatial == 2 ? pHe : 0) && ix >= -padL && ix < inW + pWe
+                            guard iy >= 0, iy < inH, ix >= 0, ix < inW else {
+                                if includePad && inPad { n += 1 }
+                                continue
+                            }
+                            let v = xf[base + iy * inW + ix]
+                            if isMax { acc = Swift.max(acc, v) } else { acc += v }
+                            n += 1
+                        }
+                    }
+                    out[(c * outH + oy) * outW + ox] = isMax ? acc : acc / Float(Swift.max(n, 1))
+                }
+            }
+        }
+        return Tensor(shape: Array(x.shape.prefix(2)) + (spatial == 2 ? [outH, outW] : [outW]), floats: out)
+    }
+
+    static func globalAverage(_ node: Node, _ x: Tensor) throws -> Tensor {
+        guard x.rank >= 3 else { throw ONNXError.invalid(node.name, "GlobalAveragePool needs rank >= 3, got \(x.shape)") }
+        let nc = x.shape[0] * x.shape[1], size = x.count / Swift.max(nc, 1)
+        let xf = x.asFloats
+        let out = (0..<nc).map { c in xf[(c * size)..<((c + 1) * size)].reduce(0, +) / Float(size) }
+        return Tensor(shape: Array(x.shape.prefix(2)) + [Int](repeating: 1, count: x.rank - 2), floats: out)
+    }
+}

@@ -1,0 +1,57 @@
+import HarsanyiCore
+
+/// A dense tensor in C order: float32 for activations and weights, int64 for shape arithmetic.
+public struct Tensor: Sendable, Equatable {
+    public enum DType: String, Sendable { case float32, int64 }
+
+    public var shape: [Int]
+    public var dtype: DType
+    public var floats: [Float]
+    public var ints: [Int64]
+
+    public var count: Int { shape.reduce(1, *) }
+    public var rank: Int { shape.count }
+
+    public init(shape: [Int], floats: [Float]) {
+        self.shape = shape
+        dtype = .float32
+        self.floats = floats
+        ints = []
+    }
+
+    public init(shape: [Int], ints: [Int64]) {
+        self.shape = shape
+        dtype = .int64
+        floats = []
+        self.ints = ints
+    }
+
+    /// The values as Float whatever the dtype.
+    public var asFloats: [Float] { dtype == .float32 ? floats : ints.map { Float($0) } }
+    /// The values as Int whatever the dtype (floats truncated).
+    public var asInts: [Int] { dtype == .int64 ? ints.map { Int($0) } : floats.map { Int($0) } }
+}
+
+/// Row-major strides of a shape.
+func strides(_ shape: [Int]) -> [Int] {
+    var s = [Int](repeating: 1, count: shape.count)
+    var acc = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+        s[i] = acc
+        acc *= shape[i]
+    }
+    return s
+}
+
+/// Normalises a possibly negative axis for a tensor of `rank`.
+func normalizeAxis(_ axis: Int, rank: Int, node: String) throws -> Int {
+    let a = axis < 0 ? axis + rank : axis
+    guard a >= 0, a < max(rank, 1) else { throw ONNXError.invalid(node, "axis \(axis) out of range for rank \(rank)") }
+    return a
+}
+
+/// Errors of model import and execution; each becomes a one-line `HarsanyiError`.
+enum ONNXError {
+    static func invalid(_ node: String, _ why: String) -> HarsanyiError { .invalidArgument("node \(node): \(why)") }
+    static func unsupported(_ node: String, _ why: String) -> HarsanyiError { .unsupported("node \(node): \(why)") }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HarsanyiCore
+import HarsanyiONNX
+import HarsanyiTestSupport
+import Testing
+
+/// A per-operator case of `Tests/Fixtures/onnx/ops` (made by Tests/Tools/make_onnx_fixtures.py with onnxruntime).
+struct OperatorCase: CustomTestStringConvertible, Sendable {
+    let name: String
+    let inputs: [(name: String, file: String)]
+    let output: String
+    var testDescription: String { name }
+
+    static let dir = SparsifierFixture.root.appendingPathComponent("onnx")
+
+    static var all: [OperatorCase] {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent("ops/manifest.json")),
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let cases = json["cases"] as? [[String: Any]]
+        else { return [] }
+        return cases.map { c in
+            OperatorCase(
+                name: c["name"] as! String,
+                inputs: (c["inputs"] as! [[String: Any]]).map { ($0["name"] as! String, $0["file"] as! String) },
+                output: (c["output"] as! [String: Any])["file"] as! String)
+        }
+    }
+}
+
+/// onnxruntime is the reference: relative error 1e-4 of the output's largest magnitude (the issue's bar), which
+/// covers float32 summation-order differences (onnxruntime with graph optimisations off, see the fixtures' README).
+let onnxTolerance = 1e-4
+
+@Suite("ONNX import and CPU operators against onnxruntime")
+struct ONNXTests {
+    @Test("per-operator cases", arguments: OperatorCase.all)
+    func operatorCase(_ c: OperatorCase) throws {
+        let path = OperatorCase.dir.appendingPathComponent("ops/\(c.name).onnx").path
+        let graph = try Graph.load(path)
+        let want = try NPY.read(OperatorCase.dir.appendingPathComponent("ops/\(c.output)").path)
+        var feeds: [String: Tensor] = [:]
+        for (name, file) in c.inputs {
+            let a = try NPY.read(OperatorCase.dir.appendingPathComponent("ops/\(file)").path)
+            feeds[name] = Tensor(shape: a.shape, floats: a.floats())
+        }
+        let got = try graph.run(feeds)
+        #expect(got.shape == want.shape, "\(c.name): shape \(got.shape) vs \(want.shape)")
+        let w = want.doubles()
+        let scale = max(1e-6, w.map(abs).max() ?? 0)
+        expectClose(got.asFloats, w, tolerance: onnxTolerance * scale, c.name)
+    }
+
+    @Test("trained models reproduce onnxruntime's logits", arguments: ["mlp_breast_cancer", "lenet_digits", "resnet_digits",
+                                                                       "mlp_breast_cancer_opset17", "lenet_digits_opset17", "resnet_digits_opset17"])
+    func model(_ name: String) throws {
+        let base = name.replacingOccurrences(of: "_opset17", with: "")
+        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("\(name).onnx").path)
+        let x = try NPY.read(OperatorCase.dir.appendingPathComponent("\(base).inputs.npy").path)
+        let want = try NPY.read(OperatorCase.dir.appendingPathComponent("\(base).logits.npy").path)
+        let y = try model.run(Tensor(shape: x.shape, floats: x.floats()))
+        #expect(y.shape == want.shape)
+        let w = want.doubles()
+        expectClose(y.asFloats, w, tolerance: onnxTolerance * max(1, w.map(abs).max()!), name)
+        #expect(try model.outputShape(forInput: x.shape) == want.shape)
+    }
+
+    @Test("bad models and inputs get clear errors")
+    func badModels() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let good = try FileIO.read(OperatorCase.dir.appendingPathComponent("lenet_digits.onnx").path)
+        try AtomicFile.write(Array(good.prefix(good.count / 2)), to: dir + "/truncated.onnx")
+        #expect(throws: HarsanyiError.self) { try ONNXModel(path: dir + "/truncated.onnx") }
+        try AtomicFile.write(Array("not a model".utf8), to: dir + "/junk.onnx")
+        #expect(throws: HarsanyiError.self) { try ONNXModel(path: dir + "/junk.onnx") }
+        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("lenet_digits.onnx").path)
+        do {
+            _ = try model.run(Tensor(shape: [1, 1, 9, 8], floats: [Float](repeating: 0, count: 72)))
+            Issue.record("a wrong input shape ran")
+        } catch let e as HarsanyiError {
+            #expect("\(e)".contains("input"), "\(e)")
+        }
+    }
+}
+
+extension Graph {
+    /// Runs a whole graph with named feeds (all graph inputs), for the per-operator cases; returns the first output.
+    func run(_ feeds: [String: Tensor]) throws -> Tensor {
+        var values = initializers
+        for (k, v) in feeds { values[k] = v }
+        for n in nodes {
+            let outs = try ONNXModel.evaluatePublic(n, n.inputs.map { $0.isEmpty ? nil : values[$0] }, opset: opset)
+            for (name, t) in zip(n.outputs, outs) where !name.isEmpty { values[name] = t }
+        }
+        return values[outputs[0].name]!
+    }
+}
