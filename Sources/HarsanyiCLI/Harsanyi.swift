@@ -10,5 +10,5 @@ struct Harsanyi: ParsableCommand {
             Backends: OpenCL (GPU > accelerator > CPU device) with a Swift CPU fallback. Environment:
             HARSANYI_BACKEND=auto|opencl|cpu, HARSANYI_DEVICE=P:D, HARSANYI_KERNEL_DIR=<dir>; options win.
             """,
-        subcommands: [Interactions.self, Devices.self, Transform.self, Bench.self])
+        subcommands: [Extract.self, Interactions.self, Forward.self, Devices.self, Transform.self, Bench.self])
 }

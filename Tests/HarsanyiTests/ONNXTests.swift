@@ -94,3 +94,57 @@ extension Graph {
         return values[outputs[0].name]!
     }
 }
+
+@Suite("Masked forward passes against onnxruntime")
+struct MaskedForwardTests {
+    static func spec(_ model: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: OperatorCase.dir.appendingPathComponent("\(model).masked_inputs_spec.json"))
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    @Test("v(S) of every masked input equals onnxruntime's log-odds", arguments: ["mlp_breast_cancer", "lenet_digits", "resnet_digits"])
+    func maskedLogOdds(_ name: String) throws {
+        let spec = try Self.spec(name)
+        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("\(name).onnx").path)
+        let x = try NPY.read(OperatorCase.dir.appendingPathComponent("\(name).inputs.npy").path)
+        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
+        let index = spec["sample_index"] as! Int
+        let sample = Array(x.floats()[(index * size)..<((index + 1) * size)])
+        let players = spec["players"] as! [[Int]]
+        let baseline: [Float]
+        if let b = spec["baseline"] as? [String: Any], let file = b["file"] as? String {
+            baseline = try Baseline.mean(OperatorCase.dir.appendingPathComponent(file).path).resolve(count: size)
+        } else {
+            baseline = try Baseline.zero.resolve(count: size)
+        }
+        let driver = try MaskedForward(model: model, sample: sample, sampleShape: shape, players: players, baseline: baseline, batchSize: 100)
+        let v = try driver.rewards(kind: .logOdds, target: spec["label"] as! Int)
+        let want = try NPY.read(OperatorCase.dir.appendingPathComponent("\(name).masked_logodds.npy").path).doubles()
+        expectClose(v, want, tolerance: onnxTolerance * max(1, want.map(abs).max()!), name)
+    }
+
+    @Test("players and baselines parse and resolve; bad ones are errors")
+    func specs() throws {
+        #expect(try PlayerSpec.parse("grid:2x2").resolve(sampleShape: [1, 4, 4]) == [[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]])
+        #expect(try PlayerSpec.parse("features:3,1").resolve(sampleShape: [5]) == [[3], [1]])
+        #expect(try PlayerSpec.parse("positions:1").resolve(sampleShape: [3, 2]) == [[2, 3]])
+        for bad in ["grid:0x2", "features:a", "pixels:1", "grid"] { #expect(throws: HarsanyiError.self) { try PlayerSpec.parse(bad) } }
+        #expect(throws: HarsanyiError.self) { try PlayerSpec.features([7]).resolve(sampleShape: [5]) }
+        #expect(throws: HarsanyiError.self) { try PlayerSpec.features([1, 1]).resolve(sampleShape: [5]) }
+        #expect(try Baseline.parse("value:0.5").resolve(count: 2) == [0.5, 0.5])
+        #expect(throws: HarsanyiError.self) { try Baseline.parse("value:x") }
+        #expect(abs(RewardKind.logOdds.value([1, 2, 3], target: 2) - log(exp(3.0) / (exp(1.0) + exp(2.0)))) < 1e-12)
+        #expect(RewardKind.binary.value([1.5], target: 0) == -1.5)
+    }
+
+    @Test("background masked: elements in no player take the baseline too")
+    func background() throws {
+        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("lenet_digits.onnx").path)
+        let sample = [Float](repeating: 1, count: 64)
+        let driver = try MaskedForward(model: model, sample: sample, sampleShape: [1, 8, 8], players: [[0], [1]], baseline: [Float](repeating: 0, count: 64),
+                                       maskBackground: true)
+        var row = [Float](repeating: -1, count: 64)
+        row.withUnsafeMutableBufferPointer { driver.masked(0b10, into: $0) }
+        #expect(row[1] == 1 && row[0] == 0 && row[2...].allSatisfy { $0 == 0 })
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import HarsanyiCore
+import HarsanyiONNX
+import HarsanyiOpenCL
+
+extension RewardKind: ExpressibleByArgument {}
+
+struct Forward: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Plain batched inference of an ONNX model on the CPU path (to check that a model imports correctly).")
+
+    @Option(help: "ONNX model.")
+    var model: String
+    @Option(help: "Input batch .npy (first axis = samples).")
+    var input: String
+    @Option(help: "Output .npy (written atomically).")
+    var out: String
+    @Option(help: "Name of the tensor to output (default: the graph's first output).")
+    var outputName: String?
+
+    func run() throws {
+        try reportingErrors {
+            let m = try ONNXModel(path: model, output: outputName)
+            let x = try NPY.read(input)
+            let values = x.floats()
+            guard values.allSatisfy(\.isFinite) else { throw HarsanyiError.badFile(path: input, reason: "input has NaN or infinite values") }
+            let y = try m.run(Tensor(shape: x.shape, floats: values))
+            try NPY.write(NPYArray(y.asFloats, shape: y.shape), to: out)
+            print("\(m.outputName): shape \(y.shape) -> \(out)")
+        }
+    }
+}
+
+struct Extract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "AND-OR interactions of an ONNX model on one sample: 2^n masked forward passes, then the engine.",
+        discussion: """
+            Players: grid:RxC (image cells), features:i,j,... (tabular columns), positions:p,q,... (sequence
+            positions) or groups:FILE.json ({"players": [[element indices into the flattened sample], ...]}).
+            Baseline: zero, value:X, mean:FILE.npy or tensor:FILE.npy (the sample's shape). Elements in no player
+            are present unless --background masked. v = the --output of the --target class on each masked input.
+            The masked forwards run on the CPU path (OpenBLAS); the engine runs on the selected backend.
+            """)
+
+    @Option(help: "ONNX model (float32, one data input).")
+    var model: String
+    @Option(help: "Input .npy: a batch of samples along axis 0.")
+    var input: String
+    @Option(help: "Which sample of the batch.")
+    var index: Int = 0
+    @Option(help: "grid:RxC | features:i,j,... | positions:p,q,... | groups:FILE.json")
+    var players: String
+    @Option(help: "zero | value:X | mean:FILE.npy | tensor:FILE.npy")
+    var baseline: String = "zero"
+    @Option(help: "present (default) or masked: what happens to elements that belong to no player.")
+    var background: String = "present"
+    @Option(help: "label:K or predicted (the class the model predicts on the full sample).")
+    var target: String = "predicted"
+    @Option(name: .customLong("output"), help: "log-odds (default), logit, log-prob, prob or binary (single-logit models).")
+    var reward: RewardKind = .logOdds
+    @Flag(help: "Subtract v(empty) so that v(empty) = 0.")
+    var subtractEmpty = false
+    @Option(help: "Masked inputs per forward batch.")
+    var batch: Int = 256
+    @Option(help: "Output folder.")
+    var out: String
+    @Flag(help: "Replace an existing output folder.")
+    var force = false
+    @Option(help: "How many top primitives to print.")
+    var show = 10
+    @OptionGroup var engine: EngineOptions
+    @OptionGroup var options: BackendOptions
+
+    func run() throws {
+        try reportingErrors {
+            let rule = try engine.rule()
+            try ResultDirectory.checkWritable(out, force: force)
+            guard ["present", "masked"].contains(background) else { throw HarsanyiError.invalidArgument("--background must be present or masked") }
+            let m = try ONNXModel(path: model)
+            let x = try NPY.read(input)
+            guard x.shape.count >= 1, index >= 0, index < x.shape[0] else {
+                throw HarsanyiError.invalidArgument("--index \(index) is outside the batch of \(x.shape.first ?? 0) samples in \(input)")
+            }
+            let sampleShape = Array(x.shape.dropFirst())
+            let size = sampleShape.reduce(1, *)
+            let sample = Array(x.floats()[(index * size)..<((index + 1) * size)])
+            guard sample.allSatisfy(\.isFinite) else { throw HarsanyiError.badFile(path: input, reason: "sample \(index) has NaN or infinite values") }
+            try m.checkInputShape([1] + sampleShape)
+            let spec = try PlayerSpec.parse(players)
+            let playerLists = try spec.resolve(sampleShape: sampleShape)
+            let base = try Baseline.parse(baseline).resolve(count: size)
+            let driver = try MaskedForward(model: m, sample: sample, sampleShape: sampleShape, players: playerLists, baseline: base,
+                                           maskBackground: background == "masked", batchSize: batch)
+            let full = try m.run(Tensor(shape: [1] + sampleShape, floats: sample)).asFloats
+            let y: Int
+            if target == "predicted" {
+                y = reward == .binary ? (full[0] >= 0 ? 1 : 0) : full.indices.max { full[$0] < full[$1] }!
+            } else if target.hasPrefix("label:"), let k = Int(target.dropFirst(6)), k >= 0 {
+                y = k
+            } else {
+                throw HarsanyiError.invalidArgument("--target must be label:K or predicted")
+            }
+            let n = playerLists.count
+            let total = 1 << n
+            let start = DispatchTime.now().uptimeNanoseconds
+            var lastReport = start
+            var v = try driver.rewards(kind: reward, target: y) { done in
+                let now = DispatchTime.now().uptimeNanoseconds
+                if now - lastReport > 1_000_000_000 || done == total && now - start > 1_000_000_000 {
+                    lastReport = now
+                    Console.note(String(format: "masked forwards %d/%d (%.0f samples/s)", done, total, Double(done) / (Double(now - start) * 1e-9)))
+                }
+            }
+            let forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            if subtractEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
+            let selection = try options.select(requirement: BackendRequirement(count: total, precision: engine.precision, buffers: 11, sparsifier: true))
+            let result = try engine.run(v: v, backend: selection.backend)
+            let analysis = try InteractionAnalysis(result, rule: rule)
+            let extra: [String: Any] = [
+                "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
+                "baseline": baseline, "background": background, "target": y, "target_rule": target, "output": reward.rawValue,
+                "subtract_empty": subtractEmpty, "forward_seconds": forwardSeconds, "forward_backend": "cpu (OpenBLAS)",
+                "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
+            ]
+            try ResultDirectory.write(result, analysis, to: out, force: force, extra: extra)
+            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s", model, index, y, total, forwardSeconds))
+            Report.print(result, analysis, show: show)
+            print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
+        }
+    }
+}
