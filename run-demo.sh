@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine (setup.sh), builds the release CLI, and runs the main job on the bundled default:
-# the AND-OR interactions of a real network's output (a scikit-learn MLP on the digits images, 12 image cells
-# as players, Tests/Fixtures/rewards/digits_mlp_n12_s312.json says how v was made), written to out/digits_n12.
+# `harsanyi extract` on a trained LeNet-style CNN (Tests/Fixtures/onnx/lenet_digits.onnx, scikit-learn digits,
+# 8x8 images) and its first test sample, with the image split into 3 x 4 cells (n = 12 players): 4096 masked
+# forward passes, the AND-OR decomposition, and the top primitives. Results go to out/lenet_digits/.
+# Extra arguments are passed on (e.g. --optimizer sgd for the reference optimiser, --backend cpu).
 set -euo pipefail
 cd "$(dirname "$0")"
 bash setup.sh
@@ -9,5 +11,5 @@ swift build -c release --product harsanyi 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' |
 mkdir -p out
 .build/release/harsanyi devices
 echo
-.build/release/harsanyi interactions --values Tests/Fixtures/rewards/digits_mlp_n12_s312.npy --out out/digits_n12 --force \
-    --optimizer adam "$@"
+.build/release/harsanyi extract --model Tests/Fixtures/onnx/lenet_digits.onnx --input Tests/Fixtures/onnx/lenet_digits.inputs.npy \
+    --index 0 --players grid:3x4 --baseline zero --target predicted --out out/lenet_digits --force --optimizer adam "$@"
