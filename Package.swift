@@ -40,7 +40,7 @@ let package = Package(
         // Top-level Kernels/ is itself a target: its *.cl files are embedded as Swift strings.
         .target(name: "Kernels", path: "Kernels", plugins: ["EmbedKernels"]),
         .target(name: "HarsanyiCore"),
-        .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "COpenCL", "Kernels"]),
+        .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "HarsanyiONNX", "COpenCL", "Kernels"]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Generated once from onnx.proto (regenerate.sh beside it) and committed: no protoc in normal builds.
         .target(

@@ -61,8 +61,12 @@ struct Extract: ParsableCommand {
     var reward: RewardKind = .logOdds
     @Flag(help: "Subtract v(empty) so that v(empty) = 0.")
     var subtractEmpty = false
-    @Option(help: "Masked inputs per forward batch.")
+    @Option(help: "Masked inputs per forward batch (rounded down to a power of two).")
     var batch: Int = 256
+    @Option(help: "Mask an intermediate tensor (e.g. a post-ReLU feature map) instead of the input: the prefix runs once, the suffix 2^n times. Players and baseline then index that tensor (per sample).")
+    var maskAt: String?
+    @Flag(help: "Do not use the linearity shortcut (the first operator after the mask point computed from n + 1 products).")
+    var noLinearity = false
     @Option(help: "Output folder.")
     var out: String
     @Flag(help: "Replace an existing output folder.")
@@ -87,12 +91,15 @@ struct Extract: ParsableCommand {
             let sample = Array(x.floats()[(index * size)..<((index + 1) * size)])
             guard sample.allSatisfy(\.isFinite) else { throw HarsanyiError.badFile(path: input, reason: "sample \(index) has NaN or infinite values") }
             try m.checkInputShape([1] + sampleShape)
+            let sampleTensor = Tensor(shape: [1] + sampleShape, floats: sample)
+            // Players and baseline index the tensor that is masked: the input, or --mask-at's tensor.
+            let maskShape = maskAt == nil ? sampleShape : try SuffixPlan(model: m, start: maskAt!, sample: sampleTensor).sampleShape
             let spec = try PlayerSpec.parse(players)
-            let playerLists = try spec.resolve(sampleShape: sampleShape)
-            let base = try Baseline.parse(baseline).resolve(count: size)
-            let driver = try MaskedForward(model: m, sample: sample, sampleShape: sampleShape, players: playerLists, baseline: base,
-                                           maskBackground: background == "masked", batchSize: batch)
-            let full = try m.run(Tensor(shape: [1] + sampleShape, floats: sample)).asFloats
+            let playerLists = try spec.resolve(sampleShape: maskShape)
+            let base = try Baseline.parse(baseline).resolve(count: maskShape.reduce(1, *))
+            let driver = try MaskedForward(model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists, baseline: base,
+                                           maskBackground: background == "masked", batchSize: batch, useLinearity: !noLinearity)
+            let full = try m.run(sampleTensor).asFloats
             let y: Int
             if target == "predicted" {
                 y = reward == .binary ? (full[0] >= 0 ? 1 : 0) : full.indices.max { full[$0] < full[$1] }!
@@ -121,10 +128,12 @@ struct Extract: ParsableCommand {
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
                 "baseline": baseline, "background": background, "target": y, "target_rule": target, "output": reward.rawValue,
                 "subtract_empty": subtractEmpty, "forward_seconds": forwardSeconds, "forward_backend": "cpu (OpenBLAS)",
+                "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
             ]
             try ResultDirectory.write(result, analysis, to: out, force: force, extra: extra)
-            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s", model, index, y, total, forwardSeconds))
+            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s (%.0f samples/s%@)", model, index, y, total,
+                         forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.usesLinearity ? ", linearity shortcut" : ""))
             Report.print(result, analysis, show: show)
             print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
         }

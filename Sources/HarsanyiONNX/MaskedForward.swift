@@ -151,30 +151,49 @@ public enum RewardKind: String, Sendable, CaseIterable {
 }
 
 /// The 2^n masked forward passes of one sample, in batches, on the CPU path.
+///
+/// The mask point is the model input or an intermediate tensor (`maskAt`): the prefix runs once on the sample,
+/// only the suffix runs per batch. With `useLinearity`, when the operators right after the mask point are affine
+/// in it and include a Conv, Gemm or MatMul (`SuffixPlan.affineChain`), their output for every subset is
+/// A(x_∅) + Σ_{i∈S} [A(x_∅ + Δ_i) − A(x_∅)] (Δ_i = the sample minus the baseline on player i's elements), from
+/// n + 1 evaluations and one vector add per subset in subset order, instead of 2^n evaluations; exact for an
+/// affine A up to float rounding.
 public struct MaskedForward {
-    public var model: ONNXModel
-    /// The sample, flattened, and its shape without the batch dimension.
-    public var sample: [Float]
-    public var sampleShape: [Int]
-    public var players: [[Int]]
-    public var baseline: [Float]
+    public let plan: SuffixPlan
+    public var sample: [Float] { plan.sampleValue }
+    public var sampleShape: [Int] { plan.sampleShape }
+    public let players: [[Int]]
+    public let baseline: [Float]
     /// Elements in no player: present (false) or always masked (true).
-    public var maskBackground: Bool
-    public var batchSize: Int
+    public let maskBackground: Bool
+    public let batchSize: Int
+    /// The precomputed linear operator outputs, when the shortcut applies and is enabled.
+    private(set) var shortcut: LinearShortcut?
 
-    public init(model: ONNXModel, sample: [Float], sampleShape: [Int], players: [[Int]], baseline: [Float], maskBackground: Bool = false,
-                batchSize: Int = 256) throws {
-        guard baseline.count == sample.count else { throw HarsanyiError.invalidArgument("baseline and sample sizes differ") }
-        self.model = model
-        self.sample = sample
-        self.sampleShape = sampleShape
+    /// - Parameters:
+    ///   - sample: the unmasked input sample, shape [1, ...] of the model input.
+    ///   - maskAt: the tensor to mask (default: the model input); players and baseline index its elements.
+    public init(model: ONNXModel, sample: Tensor, maskAt: String? = nil, players: [[Int]], baseline: [Float], maskBackground: Bool = false,
+                batchSize: Int = 256, useLinearity: Bool = true) throws {
+        plan = try SuffixPlan(model: model, start: maskAt ?? model.input.name, sample: sample)
+        guard baseline.count == plan.sampleValue.count else {
+            throw HarsanyiError.invalidArgument("the baseline has \(baseline.count) elements; '\(plan.start)' has \(plan.sampleValue.count) per sample")
+        }
         self.players = players
         self.baseline = baseline
         self.maskBackground = maskBackground
-        self.batchSize = max(1, batchSize)
+        // A power of two, so that every batch starts at a multiple of its size (the shortcut's subset order).
+        self.batchSize = 1 << (Int.bitWidth - 1 - max(1, batchSize).leadingZeroBitCount)
+        shortcut = nil
+        let chain = plan.affineChain
+        if useLinearity, !chain.isEmpty {
+            shortcut = try LinearShortcut(self, chain: chain, sample: sample)
+        }
     }
 
     public var n: Int { players.count }
+    /// Whether the linearity shortcut is in use.
+    public var usesLinearity: Bool { shortcut != nil }
 
     /// The masked sample x_S: players in S keep their values, the others take the baseline.
     public func masked(_ s: Int, into out: UnsafeMutableBufferPointer<Float>) {
@@ -186,14 +205,15 @@ public struct MaskedForward {
         }
     }
 
-    /// Model outputs for subsets [start, start + count): [count, C] logits.
+    /// Model outputs for subsets [start, start + count): [count, C].
     public func outputs(from start: Int, count: Int) throws -> Tensor {
+        if let shortcut { return try shortcut.outputs(from: start, count: count) }
         let size = sample.count
         var batch = [Float](repeating: 0, count: count * size)
         batch.withUnsafeMutableBufferPointer { b in
             for j in 0..<count { masked(start + j, into: UnsafeMutableBufferPointer(rebasing: b[(j * size)..<((j + 1) * size)])) }
         }
-        return try model.run(Tensor(shape: [count] + sampleShape, floats: batch))
+        return try plan.run(Tensor(shape: [count] + sampleShape, floats: batch))
     }
 
     /// v(S) for all 2^n subsets. `progress` gets the number of subsets done after each batch.
@@ -220,5 +240,55 @@ public struct MaskedForward {
             progress?(start)
         }
         return v
+    }
+}
+
+/// The linearity shortcut: A(x_S) = A(x_∅) + Σ_{i∈S} c_i with c_i = A(x_∅ + Δ_i) − A(x_∅), A an affine chain.
+struct LinearShortcut {
+    let suffix: SuffixPlan
+    /// A(x_∅), and c_i per player, each of one output row.
+    let empty: [Float]
+    let contributions: [[Float]]
+    let rowShape: [Int]
+
+    init(_ f: MaskedForward, chain: [Node], sample: Tensor) throws {
+        let size = f.sample.count
+        var rows = [Float](repeating: 0, count: (f.n + 1) * size)
+        rows.withUnsafeMutableBufferPointer { b in f.masked(0, into: UnsafeMutableBufferPointer(rebasing: b[0..<size])) }
+        for k in 0..<f.n {
+            for i in 0..<size { rows[(k + 1) * size + i] = rows[i] }
+            for i in f.players[k] { rows[(k + 1) * size + i] = f.sample[i] }
+        }
+        let out = try f.plan.runChain(chain, Tensor(shape: [f.n + 1] + f.sampleShape, floats: rows))
+        let rowSize = out.count / (f.n + 1)
+        rowShape = Array(out.shape.dropFirst())
+        let e = Array(out.floats[0..<rowSize])
+        empty = e
+        contributions = (0..<f.n).map { k in (0..<rowSize).map { out.floats[(k + 1) * rowSize + $0] - e[$0] } }
+        suffix = try SuffixPlan(model: f.plan.model, start: chain.last!.outputs[0], sample: sample)
+    }
+
+    /// Rows of the linear operator's output for subsets [start, start + count), start a multiple of count's power
+    /// of two: row(start) by summation, then row(s) = row(s with its lowest bit cleared) + L₀(Δ_lowest bit).
+    func outputs(from start: Int, count: Int) throws -> Tensor {
+        let size = empty.count
+        var rows = [Float](repeating: 0, count: count * size)
+        rows.withUnsafeMutableBufferPointer { r in
+            let base = r.baseAddress!
+            base.update(from: empty, count: size)
+            for (k, c) in contributions.enumerated() where start & (1 << k) != 0 {
+                for i in 0..<size { base[i] += c[i] }
+            }
+            for j in 1..<max(1, count) {
+                let s = start + j
+                let parent = (s & (s - 1)) - start
+                let bit = s.trailingZeroBitCount
+                let dst = base + j * size, src = base + parent * size
+                contributions[bit].withUnsafeBufferPointer { c in
+                    for i in 0..<size { dst[i] = src[i] + c[i] }
+                }
+            }
+        }
+        return try suffix.run(Tensor(shape: [count] + rowShape, floats: rows))
     }
 }

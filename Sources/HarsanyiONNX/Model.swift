@@ -14,9 +14,10 @@ public final class ONNXModel: @unchecked Sendable {
     public let input: ValueInfo
     /// The output computed.
     public let outputName: String
-    private var constants: [String: Tensor]
-    /// Nodes that depend on the input, in graph (topological) order.
-    private let steps: [Node]
+    /// Initializers and constant-folded tensors.
+    public private(set) var constants: [String: Tensor]
+    /// Nodes that depend on the input, in graph (topological) order: what a backend executes per batch.
+    public let steps: [Node]
 
     public init(path: String, output: String? = nil) throws {
         let graph = try Graph.load(path)

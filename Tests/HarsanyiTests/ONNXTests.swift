@@ -117,10 +117,14 @@ struct MaskedForwardTests {
         } else {
             baseline = try Baseline.zero.resolve(count: size)
         }
-        let driver = try MaskedForward(model: model, sample: sample, sampleShape: shape, players: players, baseline: baseline, batchSize: 100)
-        let v = try driver.rewards(kind: .logOdds, target: spec["label"] as! Int)
         let want = try NPY.read(OperatorCase.dir.appendingPathComponent("\(name).masked_logodds.npy").path).doubles()
-        expectClose(v, want, tolerance: onnxTolerance * max(1, want.map(abs).max()!), name)
+        for linear in [false, true] {
+            let driver = try MaskedForward(model: model, sample: Tensor(shape: [1] + shape, floats: sample), players: players, baseline: baseline,
+                                           batchSize: 100, useLinearity: linear)
+            #expect(driver.usesLinearity == linear, "\(name): the first operator is linear in the input, so the shortcut applies")
+            let v = try driver.rewards(kind: .logOdds, target: spec["label"] as! Int)
+            expectClose(v, want, tolerance: onnxTolerance * max(1, want.map(abs).max()!), "\(name) linearity=\(linear)")
+        }
     }
 
     @Test("players and baselines parse and resolve; bad ones are errors")
@@ -140,11 +144,39 @@ struct MaskedForwardTests {
     @Test("background masked: elements in no player take the baseline too")
     func background() throws {
         let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("lenet_digits.onnx").path)
-        let sample = [Float](repeating: 1, count: 64)
-        let driver = try MaskedForward(model: model, sample: sample, sampleShape: [1, 8, 8], players: [[0], [1]], baseline: [Float](repeating: 0, count: 64),
+        let sample = Tensor(shape: [1, 1, 8, 8], floats: [Float](repeating: 1, count: 64))
+        let driver = try MaskedForward(model: model, sample: sample, players: [[0], [1]], baseline: [Float](repeating: 0, count: 64),
                                        maskBackground: true)
         var row = [Float](repeating: -1, count: 64)
         row.withUnsafeMutableBufferPointer { driver.masked(0b10, into: $0) }
         #expect(row[1] == 1 && row[0] == 0 && row[2...].allSatisfy { $0 == 0 })
+    }
+}
+
+@Suite("Masking an intermediate tensor")
+struct MaskAtTests {
+    @Test("masking at a post-ReLU feature map equals running the suffix on masked feature maps")
+    func maskAt() throws {
+        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("lenet_digits.onnx").path)
+        let x = try NPY.read(OperatorCase.dir.appendingPathComponent("lenet_digits.inputs.npy").path)
+        let sample = Tensor(shape: [1, 1, 8, 8], floats: Array(x.floats()[0..<64]))
+        // The first Relu's output: a [1, C, 8, 8] feature map.
+        guard let relu = model.graph.nodes.first(where: { $0.op == "Relu" }) else { Issue.record("no Relu"); return }
+        let plan = try SuffixPlan(model: model, start: relu.outputs[0], sample: sample)
+        let players = try PlayerSpec.grid(rows: 2, columns: 2).resolve(sampleShape: plan.sampleShape)
+        let zero = [Float](repeating: 0, count: plan.sampleValue.count)
+        let unmasked = try plan.run(Tensor(shape: [1] + plan.sampleShape, floats: plan.sampleValue))
+        #expect(unmasked.floats == (try model.run(sample)).floats, "the suffix on the sample's own feature map reproduces the model")
+        for linear in [false, true] {
+            let f = try MaskedForward(model: model, sample: sample, maskAt: relu.outputs[0], players: players, baseline: zero, useLinearity: linear)
+            let v = try f.rewards(kind: .logit, target: 2)
+            for s in [0, 5, 15] {
+                var fm = [Float](repeating: 0, count: zero.count)
+                fm.withUnsafeMutableBufferPointer { f.masked(s, into: $0) }
+                let y = try plan.run(Tensor(shape: [1] + plan.sampleShape, floats: fm))
+                #expect(abs(Double(y.floats[2]) - v[s]) <= 1e-4 * max(1, abs(v[s])), "subset \(s), linearity \(linear)")
+            }
+        }
+        #expect(throws: HarsanyiError.self) { try SuffixPlan(model: model, start: "no-such-tensor", sample: sample) }
     }
 }

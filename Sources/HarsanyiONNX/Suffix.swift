@@ -1,0 +1,124 @@
+import Foundation
+import HarsanyiCore
+
+/// The part of a model downstream of one tensor: with the rest computed once for a sample (the prefix), only
+/// these nodes run for each masked batch. Used to mask at an intermediate tensor (`--mask-at`) and by the
+/// linearity shortcut (which starts after the first linear operator).
+public struct SuffixPlan: @unchecked Sendable {
+    public let model: ONNXModel
+    /// The tensor the masked batch is fed as.
+    public let start: String
+    /// Its per-sample shape and its value on the unmasked sample.
+    public let sampleShape: [Int]
+    public let sampleValue: [Float]
+    /// Nodes to run per batch, in order.
+    let steps: [Node]
+    /// Prefix tensors the suffix reads (computed once on the sample; batch dimension 1, tiled when needed).
+    let fixed: [String: Tensor]
+
+    /// Plans the suffix after `start` for one input sample of shape [1, ...].
+    public init(model: ONNXModel, start: String, sample: Tensor) throws {
+        self.model = model
+        self.start = start
+        var values = model.constants
+        values[model.input.name] = sample
+        var downstream: Set<String> = [start]
+        var steps: [Node] = []
+        var found = start == model.input.name || model.constants[start] != nil
+        for n in model.steps {
+            let ins = try n.inputs.map { name -> Tensor? in
+                guard !name.isEmpty else { return nil }
+                guard let t = values[name] else { throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing") }
+                return t
+            }
+            let outs = try ONNXModel.evaluatePublic(n, ins, opset: model.graph.opset)
+            for (name, t) in zip(n.outputs, outs) where !name.isEmpty { values[name] = t }
+            if n.outputs.contains(start) { found = true }
+            if n.inputs.contains(where: downstream.contains) {
+                steps.append(n)
+                for o in n.outputs where !o.isEmpty { downstream.insert(o) }
+            }
+        }
+        guard found, let value = values[start] else {
+            throw HarsanyiError.invalidArgument("no tensor named '\(start)' in \(model.path)")
+        }
+        guard value.dtype == .float32, value.shape.first == 1 else {
+            throw HarsanyiError.unsupported("masking at '\(start)': it must be a float tensor with the batch as its first axis, got shape \(value.shape)")
+        }
+        guard downstream.contains(model.outputName) else {
+            throw HarsanyiError.invalidArgument("the output '\(model.outputName)' does not depend on '\(start)'")
+        }
+        var fixed: [String: Tensor] = [:]
+        for n in steps { for name in n.inputs where !name.isEmpty && !downstream.contains(name) { fixed[name] = values[name] } }
+        self.steps = steps
+        self.fixed = fixed
+        sampleShape = Array(value.shape.dropFirst())
+        sampleValue = value.floats
+    }
+
+    /// Runs the suffix on a batch fed as `start`; returns the model's output.
+    public func run(_ x: Tensor) throws -> Tensor {
+        let batch = x.shape.first ?? 1
+        var values = fixed
+        for (k, t) in fixed where model.constants[k] == nil && t.shape.first == 1 && batch > 1 && t.dtype == .float32 {
+            values[k] = Tensor(shape: [batch] + t.shape.dropFirst(), floats: Array([[Float]](repeating: t.floats, count: batch).joined()))
+        }
+        values[start] = x
+        for n in steps {
+            let ins = try n.inputs.map { name -> Tensor? in
+                guard !name.isEmpty else { return nil }
+                guard let t = values[name] ?? model.constants[name] else { throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing") }
+                return t
+            }
+            let outs = try ONNXModel.evaluatePublic(n, ins, opset: model.graph.opset)
+            for (name, t) in zip(n.outputs, outs) where !name.isEmpty { values[name] = t }
+        }
+        guard let y = values[model.outputName] else { throw HarsanyiError.invalidArgument("output '\(model.outputName)' was not computed") }
+        return y
+    }
+
+    /// The longest chain of nodes right after `start` that is affine in it (each node the only consumer of the
+    /// previous tensor; Conv/Gemm/MatMul with constant weights and the masked tensor as the data operand,
+    /// Add/Sub/Mul/Div with a constant, BatchNormalization, Flatten on axis 1, Identity, Dropout), cut after its
+    /// last Conv/Gemm/MatMul; empty when it contains none.
+    public var affineChain: [Node] {
+        var chain: [Node] = []
+        var current = start
+        func constant(_ name: String?) -> Bool { name.map { model.constants[$0] != nil || fixed[$0] != nil } ?? true }
+        while true {
+            let users = steps.filter { $0.inputs.contains(current) }
+            guard users.count == 1, let n = users.first, n.outputs.count >= 1, n.outputs.dropFirst().allSatisfy(\.isEmpty),
+                n.inputs.filter({ $0 == current }).count == 1, current != model.outputName
+            else { break }
+            let data = n.inputs.first == current
+            let others = n.inputs.filter { $0 != current && !$0.isEmpty }
+            let ok: Bool
+            switch n.op {
+            case "Conv", "MatMul", "BatchNormalization": ok = data && others.allSatisfy(constant)
+            case "Gemm": ok = data && n.int("transA", 0) == 0 && others.allSatisfy(constant)
+            case "Add", "Sub", "Mul": ok = others.allSatisfy(constant)
+            case "Div": ok = data && others.allSatisfy(constant)
+            case "Flatten": ok = n.int("axis", 1) == 1
+            case "Identity", "Dropout": ok = true
+            default: ok = false
+            }
+            guard ok else { break }
+            chain.append(n)
+            current = n.outputs[0]
+        }
+        guard let last = chain.lastIndex(where: { ["Conv", "Gemm", "MatMul"].contains($0.op) }) else { return [] }
+        return Array(chain[...last])
+    }
+
+    /// Runs `nodes` (a chain from `start`) on a batch fed as `start`; returns the chain's last output.
+    func runChain(_ nodes: [Node], _ x: Tensor) throws -> Tensor {
+        var values = fixed
+        values[start] = x
+        for n in nodes {
+            let ins = n.inputs.map { $0.isEmpty ? nil : values[$0] ?? model.constants[$0] }
+            let outs = try ONNXModel.evaluatePublic(n, ins, opset: model.graph.opset)
+            values[n.outputs[0]] = outs[0]
+        }
+        return values[nodes.last!.outputs[0]]!
+    }
+}
