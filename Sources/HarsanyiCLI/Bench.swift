@@ -6,7 +6,7 @@ import HarsanyiOpenCL
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (wall clock and OpenCL event profiling; not part of the tests).",
-        subcommands: [BenchTransform.self, BenchInteractions.self])
+        subcommands: [BenchTransform.self, BenchInteractions.self, BenchForward.self])
 }
 
 struct BenchTransform: ParsableCommand {

@@ -139,3 +139,53 @@ struct Extract: ParsableCommand {
         }
     }
 }
+
+struct BenchForward: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Masked samples per second of the 2^n masked forward passes (CPU path), with and without the linearity shortcut.")
+
+    @Option(help: "ONNX model.")
+    var model: String
+    @Option(help: "Input batch .npy.")
+    var input: String
+    @Option(help: "Which sample.")
+    var index: Int = 0
+    @Option(help: "Players (as for extract).")
+    var players: String
+    @Option(help: "Masked inputs per batch.")
+    var batch: Int = 256
+    @Option(help: "Timed runs (median reported).")
+    var `repeat`: Int = 3
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let m = try ONNXModel(path: model)
+            let x = try NPY.read(input)
+            let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
+            guard index >= 0, index < (x.shape.first ?? 0) else { throw HarsanyiError.invalidArgument("--index out of range") }
+            let sample = Tensor(shape: [1] + shape, floats: Array(x.floats()[(index * size)..<((index + 1) * size)]))
+            let lists = try PlayerSpec.parse(players).resolve(sampleShape: shape)
+            var result: [String: Any] = ["model": model, "n": lists.count, "batch": batch]
+            for linear in [false, true] {
+                let f = try MaskedForward(model: m, sample: sample, players: lists, baseline: [Float](repeating: 0, count: size),
+                                          batchSize: batch, useLinearity: linear)
+                _ = try f.outputs(from: 0, count: min(f.batchSize, 1 << lists.count))  // warm-up
+                var rates: [Double] = []
+                for _ in 0..<self.repeat {
+                    let s = try wall { _ = try f.rewards(kind: .logit, target: 0) }
+                    rates.append(Double(1 << lists.count) / s)
+                }
+                let key = linear ? (f.usesLinearity ? "shortcut_samples_per_s" : "shortcut_not_applicable") : "plain_samples_per_s"
+                result[key] = f.usesLinearity || !linear ? median(rates) : true
+            }
+            if json {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                print(result.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+"""Masked forward throughput: harsanyi's CPU path (plain and with the linearity shortcut) against onnxruntime
+running the same masked batch, for each fixture model and n = 8, 10, 12, 14, in one run.
+
+    .venv/bin/python Benchmarks/forward_report.py        # needs onnxruntime in .venv and the release CLI
+
+onnxruntime: CPUExecutionProvider with its default graph optimisations and threads; the 2^n masked inputs are
+built with numpy beforehand (not timed) and run in batches of 256 (the CLI's default batch), median of 3.
+harsanyi: `harsanyi bench forward` (builds each masked batch itself, timed), median of 3. Prints Markdown.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLI = os.path.join(ROOT, ".build", "release", "harsanyi")
+FIX = os.path.join(ROOT, "Tests", "Fixtures", "onnx")
+
+
+def players(model, n):
+    if model.startswith("mlp"):
+        return f"features:{','.join(map(str, range(n)))}", [[i] for i in range(n)]
+    rows, cols = {8: (2, 4), 10: (2, 5), 12: (3, 4), 14: (2, 7)}[n]
+    lists = []
+    for p in range(rows * cols):
+        r, c = divmod(p, cols)
+        lists.append([y * 8 + x for y in range(r * 8 // rows, (r + 1) * 8 // rows) for x in range(c * 8 // cols, (c + 1) * 8 // cols)])
+    return f"grid:{rows}x{cols}", lists
+
+
+def ort_rate(model, lists, sample):
+    sess = ort.InferenceSession(os.path.join(FIX, model + ".onnx"), providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    n = len(lists)
+    flat = sample.reshape(-1)
+    masks = ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)
+    batch = np.zeros((2**n, flat.size), dtype=np.float32)
+    for k, idx in enumerate(lists):
+        batch[:, idx] = np.where(masks[:, k:k + 1], flat[idx][None, :], 0.0)
+    rest = np.ones(flat.size, dtype=bool)
+    for idx in lists:
+        rest[idx] = False
+    batch[:, rest] = flat[rest]
+    batch = batch.reshape((2**n,) + sample.shape[1:])
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        for s in range(0, 2**n, 256):
+            sess.run(None, {name: batch[s:s + 256]})
+        times.append(time.perf_counter() - t)
+    return 2**n / sorted(times)[1]
+
+
+def main():
+    print("| model | n | onnxruntime (samples/s) | harsanyi CPU plain | ratio | harsanyi CPU + shortcut | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for model in ["mlp_breast_cancer", "lenet_digits", "resnet_digits"]:
+        x = np.load(os.path.join(FIX, model + ".inputs.npy"))
+        for n in [8, 10, 12, 14]:
+            spec, lists = players(model, n)
+            peer = ort_rate(model, lists, x[0:1])
+            out = subprocess.run([CLI, "bench", "forward", "--model", os.path.join(FIX, model + ".onnx"),
+                                  "--input", os.path.join(FIX, model + ".inputs.npy"), "--players", spec, "--json"],
+                                 check=True, capture_output=True, text=True).stdout
+            r = json.loads(out)
+            plain, fast = r["plain_samples_per_s"], r.get("shortcut_samples_per_s")
+            cell = lambda v: f"{v:,.0f} | {v / peer:.2f}x" if v else "n/a | n/a"
+            print(f"| {model} | {n} | {peer:,.0f} | {cell(plain)} | {cell(fast)} |")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+// nn_elementwise.cl: elementwise and data-movement operators of the ONNX executor
+// (Sources/HarsanyiOpenCL/OpenCLModel*.swift). One work item per output element; the global size is the output's
+// element count (exact), so every kernel reads `get_global_id(0)` without a bound check. Tensors are dense,
+// C order (row-major), float32.
+//
+//   binary        y = a op b with numpy broadcasting; op: 0 Add, 1 Sub, 2 Mul, 3 Div.
+//                 mode 0: general, p (ints) = {rank, shape[MAX_RANK], strideA[MAX_RANK], strideB[MAX_RANK]}
+//                         (output shape; operand strides in that shape, 0 on broadcast axes; rank ≤ MAX_RANK)
+//                 mode 1: a and b have the output's shape;  mode 2: b is one value;  mode 3: a is one value
+//   unary         y = f(x); op: 0 Relu max(x, 0), 1 LeakyRelu (x ≥ 0 ? x : alpha·x), 2 Sigmoid (the CPU path's
+//                 two-sided form), 3 Tanh
+//   clip          y = min(max(x, lo), hi), lo = lob[0] when flags & 1 else −∞, hi = hib[0] when flags & 2 else +∞
+//                 (bounds from buffers: they may be constants or graph inputs)
+//   channel_affine  BatchNormalization (inference): y = (x − mean[c]) · a[c] + b[c], c = (i / inner) % C,
+//                 with a = scale / sqrt(var + ε) computed once on the host as the CPU path does.
+//   transpose     y[i] = x[Σ_d idx_d(i) · pstride_d]; p = {rank, outShape[MAX_RANK], inStridePermuted[MAX_RANK]}
+//   copy_block    Concat: the input viewed as [outer, block] is written at column offset `offset` of the output
+//                 viewed as [outer, outBlock] (global size outer·block)
+//   copy          y = x
+// Precision: REAL is float unless the host defines REAL=double and USE_FP64. No fast-math; FP_CONTRACT off.
+
+#ifdef USE_FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+#pragma OPENCL FP_CONTRACT OFF // no fused multiply-add: host and device must round alike
+#ifndef REAL
+#define REAL float // element type; the host builds a second program with -DREAL=double -DUSE_FP64
+#endif
+
+#define MAX_RANK 6 // the host merges nothing and rejects higher ranks
+
+inline REAL apply_binary(const uint op, const REAL x, const REAL y) {
+    switch (op) {
+    case 0: return x + y;
+    case 1: return x - y;
+    case 2: return x * y;
+    default: return x / y;
+    }
+}
+
+__kernel void binary(__global const REAL *a, __global const REAL *b, __global REAL *y, __global const int *p,
+                     const uint op, const uint mode) {
+    const size_t i = get_global_id(0);
+    if (mode == 1) { y[i] = apply_binary(op, a[i], b[i]); return; }
+    if (mode == 2) { y[i] = apply_binary(op, a[i], b[0]); return; }
+    if (mode == 3) { y[i] = apply_binary(op, a[0], b[i]); return; }
+    const int rank = p[0];
+    size_t r = i, ia = 0, ib = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+        const size_t n = (size_t)p[1 + d], q = r % n;
+        r /= n;
+        ia += q * (size_t)p[1 + MAX_RANK + d];
+        ib += q * (size_t)p[1 + 2 * MAX_RANK + d];
+    }
+    y[i] = apply_binary(op, a[ia], b[ib]);
+}
+
+__kernel void unary(__global const REAL *x, __global REAL *y, const uint op, const REAL alpha) {
+    const size_t i = get_global_id(0);
+    const REAL v = x[i];
+    REAL r;
+    switch (op) {
+    case 0: r = max(v, (REAL)0); break;
+    case 1: r = v >= 0 ? v : alpha * v; break;
+    case 2: r = v >= 0 ? 1 / (1 + exp(-v)) : exp(v) / (1 + exp(v)); break;
+    default: r = tanh(v); break;
+    }
+    y[i] = r;
+}
+
+__kernel void clip(__global const REAL *x, __global REAL *y, __global const REAL *lob, __global const REAL *hib,
+                   const uint flags) {
+    const size_t i = get_global_id(0);
+    const REAL lo = (flags & 1u) ? lob[0] : -INFINITY, hi = (flags & 2u) ? hib[0] : INFINITY;
+    y[i] = min(max(x[i], lo), hi);
+}
+
+__kernel void channel_affine(__global const REAL *x, __global REAL *y, __global const REAL *mean,
+                             __global const REAL *a, __global const REAL *b, const uint C, const uint inner) {
+    const size_t i = get_global_id(0);
+    const uint c = (i / inner) % C;
+    y[i] = (x[i] - mean[c]) * a[c] + b[c];
+}
+
+__kernel void transpose(__global const REAL *x, __global REAL *y, __global const int *p) {
+    const size_t i = get_global_id(0);
+    const int rank = p[0];
+    size_t r = i, src = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+        const size_t n = (size_t)p[1 + d];
+        src += (r % n) * (size_t)p[1 + MAX_RANK + d];
+        r /= n;
+    }
+    y[i] = x[src];
+}
+
+__kernel void copy_block(__global const REAL *x, __global REAL *y, const ulong block, const ulong outBlock,
+                         const ulong offset) {
+    const size_t i = get_global_id(0);
+    y[(i / block) * outBlock + offset + i % block] = x[i];
+}
+
+__kernel void copy(__global const REAL *x, __global REAL *y) {
+    const size_t i = get_global_id(0);
+    y[i] = x[i];
+}

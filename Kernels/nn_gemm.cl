@@ -1,0 +1,219 @@
+// nn_gemm.cl: matrix products of the ONNX executor (Sources/HarsanyiOpenCL/OpenCLModel*.swift): Gemm, MatMul
+// and Conv, all on one tiled scheme with __local tiles and a register tile per work item.
+//
+//   gemm         Y[z](i, j) = act(alpha · Σ_k A[z](i, k) · B[z](k, j) + beta · C[z](i, j))   for z < batch
+//                Every operand is addressed through strides, so transA/transB, row/column/full/scalar broadcast
+//                of C (stride 0) and MatMul's batch (a batch stride; 0 for a broadcast operand) need no copies:
+//                  A[z](i, k) = A[offA + z·bsA + i·sAm + k·sAk]      (same for B with sBk, sBn; C with sCm, sCn)
+//                  Y[z](i, j) = Y[offY + z·bsY + i·ldY + j]
+//                flags: 1 = add beta·C, 2 = ReLU (fused Relu node), 4 = A contiguous along k (sAk = 1),
+//                       8 = B contiguous along k (sBk = 1); bits 4/8 only pick the tile-load order that coalesces.
+//   conv_igemm   Conv as an implicit GEMM (no im2col buffer): per group g, rows = output channels of g (Mg),
+//                columns = (batch, oy, ox) flattened (N = batch·outH·outW), k = (ci, ky, kx) (K = Cg·kH·kW).
+//                  A = W[(g·Mg + i)·K + k] (ONNX weight layout [M, Cg, kH, kW], contiguous)
+//                  B(k, (b, oy, ox)) = X[b, g·Cg + ci, oy·sH − padT + ky·dH, ox·sW − padL + kx·dW] (0 outside)
+//                  Y[b, g·Mg + i, oy, ox] (NCHW);   bias[g·Mg + i] added when flags & 1; ReLU when flags & 2.
+//                ktab (host-made, 3 ints per k): channel offset ci·inH·inW, ky·dH, kx·dW, so the inner loop
+//                has no divisions. 1-D convolution is the case inH = kH = 1.
+//   conv_direct  The same convolution, one work item per output element (a plain loop over Cg·kH·kW): for
+//                depthwise and other small-M groups where a GEMM tile would be mostly padding.
+//   gemm_config  Writes the tile sizes compiled in (TS_M, TS_N, TS_K, threads per group), so the host always
+//                launches what the kernels were built with (the defaults below may be tuned per device).
+//
+// Launch (gemm, conv_igemm): 1-D, local size GEMM_THREADS, one work group per TS_M × TS_N output tile;
+// group id = (z · tilesN·tilesM) + tileM · tilesN + tileN, z = batch item (gemm) or conv group (conv_igemm).
+// Work item (tm, tn) owns rows tm + r·(TS_M/WPT_M) and columns tn + c·(TS_N/WPT_N) of the tile: neighbouring
+// work items write neighbouring columns (coalesced stores) and read neighbouring __local words.
+// Any M, N, K ≥ 0 (edges are zero-filled in the tiles and not stored). Indices are 32-bit within one operand
+// (host checks each buffer < 2^31 elements); offsets are ulong.
+// float32 executor; REAL stays a macro like the other kernel files. No fast-math; FP_CONTRACT off.
+
+#ifdef USE_FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+#pragma OPENCL FP_CONTRACT OFF // no fused multiply-add: host and device must round alike
+#ifndef REAL
+#define REAL float // element type; the host builds a second program with -DREAL=double -DUSE_FP64
+#endif
+
+#ifndef TS_M
+#define TS_M 32 // rows of an output tile
+#endif
+#ifndef TS_N
+#define TS_N 64 // columns of an output tile
+#endif
+#ifndef TS_K
+#define TS_K 16 // depth of the A and B tiles in __local memory
+#endif
+#ifndef WPT_M
+#define WPT_M 4 // rows per work item
+#endif
+#ifndef WPT_N
+#define WPT_N 4 // columns per work item
+#endif
+#define RT_M (TS_M / WPT_M) // work items along the rows of a tile
+#define RT_N (TS_N / WPT_N) // work items along the columns
+#define GEMM_THREADS (RT_M * RT_N)
+#define PAD 1 // breaks __local bank conflicts of the column reads
+
+__kernel void gemm_config(__global int *out) {
+    out[0] = TS_M;
+    out[1] = TS_N;
+    out[2] = TS_K;
+    out[3] = GEMM_THREADS;
+}
+
+// acc += As · Bs over one TS_K slice (the inner product of the register tile).
+#define TILE_PRODUCT()                                                                                                 \
+    for (int kk = 0; kk < TS_K; ++kk) {                                                                                \
+        REAL a[WPT_M], b[WPT_N];                                                                                       \
+        for (int r = 0; r < WPT_M; ++r) a[r] = As[kk][tm + r * RT_M];                                                  \
+        for (int c = 0; c < WPT_N; ++c) b[c] = Bs[kk][tn + c * RT_N];                                                  \
+        for (int r = 0; r < WPT_M; ++r)                                                                                \
+            for (int c = 0; c < WPT_N; ++c) acc[r][c] += a[r] * b[c];                                                  \
+    }
+
+__kernel __attribute__((reqd_work_group_size(GEMM_THREADS, 1, 1))) void
+gemm(__global const REAL *A, __global const REAL *B, __global const REAL *C, __global REAL *Y, const uint M,
+     const uint N, const uint K, const ulong offA, const uint sAm, const uint sAk, const ulong bsA, const ulong offB,
+     const uint sBk, const uint sBn, const ulong bsB, const ulong offC, const uint sCm, const uint sCn,
+     const ulong bsC, const ulong offY, const uint ldY, const ulong bsY, const REAL alpha, const REAL beta,
+     const uint flags, const uint tilesM, const uint tilesN) {
+    __local REAL As[TS_K][TS_M + PAD];
+    __local REAL Bs[TS_K][TS_N + PAD];
+    const int tid = get_local_id(0), tm = tid / RT_N, tn = tid % RT_N;
+    const uint gid = get_group_id(0), perZ = tilesM * tilesN;
+    const uint z = gid / perZ, tile = gid % perZ;
+    const int row0 = (tile / tilesN) * TS_M, col0 = (tile % tilesN) * TS_N;
+    __global const REAL *a_ = A + offA + z * bsA;
+    __global const REAL *b_ = B + offB + z * bsB;
+
+    REAL acc[WPT_M][WPT_N];
+    for (int r = 0; r < WPT_M; ++r)
+        for (int c = 0; c < WPT_N; ++c) acc[r][c] = 0;
+
+    for (uint k0 = 0; k0 < K; k0 += TS_K) {
+        // A tile (TS_M × TS_K), stored transposed as As[k][m]; the index order follows A's contiguous axis.
+        for (int l = tid; l < TS_M * TS_K; l += GEMM_THREADS) {
+            int m, kk;
+            if (flags & 4u) { m = l / TS_K; kk = l % TS_K; } else { kk = l / TS_M; m = l % TS_M; }
+            const uint gi = row0 + m, gk = k0 + kk;
+            As[kk][m] = (gi < M && gk < K) ? a_[gi * sAm + gk * sAk] : (REAL)0;
+        }
+        // B tile (TS_K × TS_N) as Bs[k][n].
+        for (int l = tid; l < TS_K * TS_N; l += GEMM_THREADS) {
+            int n, kk;
+            if (flags & 8u) { n = l / TS_K; kk = l % TS_K; } else { kk = l / TS_N; n = l % TS_N; }
+            const uint gj = col0 + n, gk = k0 + kk;
+            Bs[kk][n] = (gj < N && gk < K) ? b_[gk * sBk + gj * sBn] : (REAL)0;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        TILE_PRODUCT();
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    __global REAL *y_ = Y + offY + z * bsY;
+    __global const REAL *c_ = C + offC + z * bsC;
+    for (int r = 0; r < WPT_M; ++r) {
+        const uint i = row0 + tm + r * RT_M;
+        if (i >= M) break;
+        for (int c = 0; c < WPT_N; ++c) {
+            const uint j = col0 + tn + c * RT_N;
+            if (j >= N) break;
+            REAL v = alpha * acc[r][c];
+            if (flags & 1u) v = v + beta * c_[i * sCm + j * sCn];
+            if (flags & 2u) v = max(v, (REAL)0);
+            y_[i * ldY + j] = v;
+        }
+    }
+}
+
+// p (ints): C, inH, inW, outH, outW, strideH, strideW, padT, padL, Mg, Cg, K, M (total output channels), batch
+__kernel __attribute__((reqd_work_group_size(GEMM_THREADS, 1, 1))) void
+conv_igemm(__global const REAL *X, __global const REAL *W, __global const REAL *bias, __global REAL *Y,
+           __global const int *ktab, __global const int *p, const uint flags, const uint tilesM, const uint tilesN) {
+    __local REAL As[TS_K][TS_M + PAD];
+    __local REAL Bs[TS_K][TS_N + PAD];
+    const int Cin = p[0], inH = p[1], inW = p[2], outH = p[3], outW = p[4], sH = p[5], sW = p[6], padT = p[7],
+              padL = p[8], Mg = p[9], Cg = p[10], K = p[11], M = p[12], batch = p[13];
+    const int outHW = outH * outW, N = batch * outHW;
+    const int tid = get_local_id(0), tm = tid / RT_N, tn = tid % RT_N;
+    const uint gid = get_group_id(0), perG = tilesM * tilesN;
+    const int g = gid / perG, tile = gid % perG;
+    const int row0 = (tile / tilesN) * TS_M, col0 = (tile % tilesN) * TS_N;
+    __global const REAL *w_ = W + (size_t)g * Mg * K;
+
+    REAL acc[WPT_M][WPT_N];
+    for (int r = 0; r < WPT_M; ++r)
+        for (int c = 0; c < WPT_N; ++c) acc[r][c] = 0;
+
+    for (int k0 = 0; k0 < K; k0 += TS_K) {
+        for (int l = tid; l < TS_M * TS_K; l += GEMM_THREADS) {
+            const int m = l / TS_K, kk = l % TS_K; // W is contiguous along k
+            const int gi = row0 + m, gk = k0 + kk;
+            As[kk][m] = (gi < Mg && gk < K) ? w_[gi * K + gk] : (REAL)0;
+        }
+        for (int l = tid; l < TS_K * TS_N; l += GEMM_THREADS) {
+            const int kk = l / TS_N, n = l % TS_N; // neighbouring work items: neighbouring output pixels
+            const int gj = col0 + n, gk = k0 + kk;
+            REAL v = 0;
+            if (gj < N && gk < K) {
+                const int b = gj / outHW, pix = gj % outHW;
+                const int iy = (pix / outW) * sH - padT + ktab[3 * gk + 1];
+                const int ix = (pix % outW) * sW - padL + ktab[3 * gk + 2];
+                if (iy >= 0 && iy < inH && ix >= 0 && ix < inW)
+                    v = X[((size_t)b * Cin + g * Cg) * inH * inW + ktab[3 * gk] + iy * inW + ix];
+            }
+            Bs[kk][n] = v;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        TILE_PRODUCT();
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    for (int r = 0; r < WPT_M; ++r) {
+        const int i = row0 + tm + r * RT_M;
+        if (i >= Mg) break;
+        const int o = g * Mg + i;
+        const REAL bo = (flags & 1u) ? bias[o] : (REAL)0;
+        for (int c = 0; c < WPT_N; ++c) {
+            const int j = col0 + tn + c * RT_N;
+            if (j >= N) break;
+            const int b = j / outHW, pix = j % outHW;
+            REAL v = acc[r][c] + bo;
+            if (flags & 2u) v = max(v, (REAL)0);
+            Y[((size_t)b * M + o) * outHW + pix] = v;
+        }
+    }
+}
+
+// One work item per output element y[b, o, oy, ox]; global size = batch·M·outH·outW (exact).
+// p (ints): as conv_igemm, then kH, kW, dH, dW.
+__kernel void conv_direct(__global const REAL *X, __global const REAL *W, __global const REAL *bias, __global REAL *Y,
+                          __global const int *p, const uint flags) {
+    const int Cin = p[0], inH = p[1], inW = p[2], outH = p[3], outW = p[4], sH = p[5], sW = p[6], padT = p[7],
+              padL = p[8], Mg = p[9], Cg = p[10], K = p[11], M = p[12];
+    const int kH = p[14], kW = p[15], dH = p[16], dW = p[17];
+    const size_t idx = get_global_id(0);
+    const int ox = idx % outW, oy = (idx / outW) % outH, o = (idx / ((size_t)outW * outH)) % M;
+    const size_t b = idx / ((size_t)outW * outH * M);
+    const int g = o / Mg;
+    __global const REAL *x_ = X + (b * Cin + (size_t)g * Cg) * inH * inW;
+    __global const REAL *w_ = W + (size_t)o * K;
+    const int iy0 = oy * sH - padT, ix0 = ox * sW - padL;
+    REAL acc = 0;
+    for (int ci = 0; ci < Cg; ++ci) {
+        for (int ky = 0; ky < kH; ++ky) {
+            const int iy = iy0 + ky * dH;
+            if (iy < 0 || iy >= inH) continue;
+            for (int kx = 0; kx < kW; ++kx) {
+                const int ix = ix0 + kx * dW;
+                if (ix < 0 || ix >= inW) continue;
+                acc += w_[(ci * kH + ky) * kW + kx] * x_[(ci * inH + iy) * inW + ix];
+            }
+        }
+    }
+    if (flags & 1u) acc = acc + bias[o];
+    if (flags & 2u) acc = max(acc, (REAL)0);
+    Y[idx] = acc;
+}

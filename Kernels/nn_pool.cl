@@ -1,0 +1,100 @@
+// nn_pool.cl: pooling, reductions and (log-)softmax of the ONNX executor (Sources/HarsanyiOpenCL/OpenCLModel*.swift).
+// Dense C-order float32 tensors; one work item per output value, global size = number of outputs (exact).
+// Each work item accumulates in the same order as the CPU path (HarsanyiONNX/Ops+Pooling.swift, Ops+Reduce.swift).
+//
+//   pool          MaxPool / AveragePool over x [NC, inH, inW] -> y [NC, outH, outW] (1-D: inH = outH = kH = 1).
+//                 p (ints) = {inH, inW, outH, outW, kH, kW, sH, sW, dH, dW, padT, padL, padB, padR, isMax, includePad}
+//                 padT/padL: the resolved begin padding (auto_pad done on the host); padB/padR: the `pads`
+//                 attribute's end values, which bound the cells count_include_pad counts (not the cells that
+//                 ceil_mode adds). Windows with nothing counted divide by 1, as the CPU path does.
+//   global_avg    y[nc] = Σ x[nc, 0..size) / size (GlobalAveragePool)
+//   reduce        ReduceSum/Mean/Max over arbitrary axes. p (ints) = {keptRank, redRank, keptShape[MAX_RANK],
+//                 keptStride[MAX_RANK], redShape[MAX_RANK], redStride[MAX_RANK]} (strides in the input); the
+//                 reduced axes are walked in row-major order (the CPU path's order). op: 0 sum, 1 mean, 2 max.
+//   softmax       over `n` values at stride `inner`: work item (o, i) normalises x[o·n·inner + j·inner + i],
+//                 j < n; global size = outer·inner. logOut: LogSoftmax. (Opset < 13 is the case inner = 1 with
+//                 n = the product of the trailing axes; the host chooses.)
+// Softmax and pooling read their window serially: fine for the small axes of classifiers (≤ a few thousand).
+// Precision: REAL is float unless the host defines REAL=double and USE_FP64. No fast-math; FP_CONTRACT off.
+
+#ifdef USE_FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+#pragma OPENCL FP_CONTRACT OFF // no fused multiply-add: host and device must round alike
+#ifndef REAL
+#define REAL float // element type; the host builds a second program with -DREAL=double -DUSE_FP64
+#endif
+
+#define MAX_RANK 6
+
+__kernel void pool(__global const REAL *x, __global REAL *y, __global const int *p) {
+    const int inH = p[0], inW = p[1], outH = p[2], outW = p[3], kH = p[4], kW = p[5], sH = p[6], sW = p[7], dH = p[8],
+              dW = p[9], padT = p[10], padL = p[11], padB = p[12], padR = p[13], isMax = p[14], includePad = p[15];
+    const size_t i = get_global_id(0);
+    const int ox = i % outW, oy = (i / outW) % outH;
+    const size_t c = i / ((size_t)outW * outH);
+    __global const REAL *x_ = x + c * inH * inW;
+    REAL acc = isMax ? -INFINITY : (REAL)0;
+    int n = 0;
+    for (int ky = 0; ky < kH; ++ky) {
+        const int iy = oy * sH - padT + ky * dH;
+        for (int kx = 0; kx < kW; ++kx) {
+            const int ix = ox * sW - padL + kx * dW;
+            if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) {
+                if (includePad && iy >= -padT && iy < inH + padB && ix >= -padL && ix < inW + padR) n += 1;
+                continue;
+            }
+            const REAL v = x_[iy * inW + ix];
+            acc = isMax ? max(acc, v) : acc + v;
+            n += 1;
+        }
+    }
+    y[i] = isMax ? acc : acc / (REAL)max(n, 1);
+}
+
+__kernel void global_avg(__global const REAL *x, __global REAL *y, const uint size) {
+    const size_t c = get_global_id(0);
+    __global const REAL *x_ = x + c * size;
+    REAL acc = 0;
+    for (uint j = 0; j < size; ++j) acc += x_[j];
+    y[c] = acc / (REAL)size;
+}
+
+__kernel void reduce(__global const REAL *x, __global REAL *y, __global const int *p, const uint op, const uint count) {
+    const size_t i = get_global_id(0);
+    const int kr = p[0], rr = p[1];
+    __global const int *kShape = p + 2, *kStride = p + 2 + MAX_RANK, *rShape = p + 2 + 2 * MAX_RANK,
+                       *rStride = p + 2 + 3 * MAX_RANK;
+    size_t r = i, base = 0;
+    for (int d = kr - 1; d >= 0; --d) {
+        const size_t n = (size_t)kShape[d];
+        base += (r % n) * (size_t)kStride[d];
+        r /= n;
+    }
+    REAL acc = op == 2 ? -INFINITY : (REAL)0;
+    for (uint j = 0; j < count; ++j) {
+        size_t q = j, off = base;
+        for (int d = rr - 1; d >= 0; --d) {
+            const size_t n = (size_t)rShape[d];
+            off += (q % n) * (size_t)rStride[d];
+            q /= n;
+        }
+        const REAL v = x[off];
+        acc = op == 2 ? max(acc, v) : acc + v;
+    }
+    y[i] = op == 1 ? acc / (REAL)count : acc;
+}
+
+__kernel void softmax(__global const REAL *x, __global REAL *y, const uint n, const uint inner, const uint logOut) {
+    const size_t t = get_global_id(0);
+    const size_t base = (t / inner) * n * inner + t % inner;
+    REAL m = -INFINITY;
+    for (uint j = 0; j < n; ++j) m = max(m, x[base + j * inner]);
+    REAL s = 0;
+    for (uint j = 0; j < n; ++j) s += exp(x[base + j * inner] - m);
+    const REAL ls = log(s);
+    for (uint j = 0; j < n; ++j) {
+        const REAL v = x[base + j * inner] - m;
+        y[base + j * inner] = logOut ? v - ls : exp(v) / s;
+    }
+}
