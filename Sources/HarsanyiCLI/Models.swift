@@ -181,6 +181,7 @@ struct BenchForward: ParsableCommand {
                 let key = linear ? (f.usesLinearity ? "shortcut_samples_per_s" : "shortcut_not_applicable") : "plain_samples_per_s"
                 result[key] = f.usesLinearity || !linear ? median(rates) : true
             }
+            for line in OperatorProfile.report() { Console.note("operator time: " + line) }
             if json {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
             } else {

@@ -60,7 +60,12 @@ enum Elementwise {
         try binary(node, a, Tensor(shape: shape, floats: [Float](repeating: 0, count: shape.reduce(1, *)))) { x, _ in x }
     }
 
-    static func unary(_ a: Tensor, _ f: (Float) -> Float) -> Tensor { Tensor(shape: a.shape, floats: a.asFloats.map(f)) }
+    @inline(__always)
+    static func unary(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {
+        var out = a.asFloats
+        out.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = f(p[i]) } }
+        return Tensor(shape: a.shape, floats: out)
+    }
 
     static func sigmoid(_ x: Float) -> Float { x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)) }
 }

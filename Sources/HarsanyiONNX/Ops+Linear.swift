@@ -131,37 +131,54 @@ enum Linear {
         let padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
         guard outH > 0, outW > 0 else { throw ONNXError.invalid(node.name, "Conv output would be empty for input \(x.shape)") }
         let mg = m / group, kk = cg * kH * kW, cols = outH * outW
+        // One im2col matrix for the whole batch per group, [kk, nB·cols], and one sgemm per group: a few large
+        // products instead of nB·group small ones (what makes batches of masked inputs fast).
         var out = [Float](repeating: 0, count: nB * m * cols)
-        var col = [Float](repeating: 0, count: kk * cols)
+        let wide = nB * cols
+        var col = [Float](repeating: 0, count: kk * wide)
+        var tmp = [Float](repeating: 0, count: mg * wide)
         let xf = x.asFloats, wf = w.asFloats
-        for b in 0..<nB {
-            for g in 0..<group {
-                // im2col: row (ci, ky, kx), column (oy, ox)
-                for ci in 0..<cg {
-                    let chan = (b * c + g * cg + ci) * inH * inW
-                    for ky in 0..<kH {
-                        for kx in 0..<kW {
-                            let row = ((ci * kH + ky) * kW + kx) * cols
-                            for oy in 0..<outH {
-                                let iy = oy * sH - padT + ky * dH
-                                let rowOff = row + oy * outW
-                                if iy < 0 || iy >= inH {
-                                    for ox in 0..<outW { col[rowOff + ox] = 0 }
-                                    continue
-                                }
-                                for ox in 0..<outW {
-                                    let ix = ox * sW - padL + kx * dW
-                                    col[rowOff + ox] = ix >= 0 && ix < inW ? xf[chan + iy * inW + ix] : 0
+        for g in 0..<group {
+            col.withUnsafeMutableBufferPointer { cp in
+                xf.withUnsafeBufferPointer { xp in
+                    for ci in 0..<cg {
+                        for ky in 0..<kH {
+                            for kx in 0..<kW {
+                                let row = ((ci * kH + ky) * kW + kx) * wide
+                                for b in 0..<nB {
+                                    let chan = (b * c + g * cg + ci) * inH * inW
+                                    for oy in 0..<outH {
+                                        let iy = oy * sH - padT + ky * dH
+                                        let dst = row + b * cols + oy * outW
+                                        if iy < 0 || iy >= inH {
+                                            for ox in 0..<outW { cp[dst + ox] = 0 }
+                                            continue
+                                        }
+                                        let src = chan + iy * inW
+                                        for ox in 0..<outW {
+                                            let ix = ox * sW - padL + kx * dW
+                                            cp[dst + ox] = ix >= 0 && ix < inW ? xp[src + ix] : 0
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
-                wf.withUnsafeBufferPointer { wp in
-                    col.withUnsafeBufferPointer { cp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            sgemm(false, false, m: mg, n: cols, k: kk, alpha: 1, wp.baseAddress! + g * mg * kk, lda: kk, cp.baseAddress!, ldb: cols,
-                                  beta: 0, op.baseAddress! + (b * m + g * mg) * cols, ldc: cols)
+            }
+            wf.withUnsafeBufferPointer { wp in
+                col.withUnsafeBufferPointer { cp in
+                    tmp.withUnsafeMutableBufferPointer { tp in
+                        sgemm(false, false, m: mg, n: wide, k: kk, alpha: 1, wp.baseAddress! + g * mg * kk, lda: kk, cp.baseAddress!, ldb: wide,
+                              beta: 0, tp.baseAddress!, ldc: wide)
+                    }
+                }
+            }
+            tmp.withUnsafeBufferPointer { tp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for o in 0..<mg {
+                        for b in 0..<nB {
+                            (op.baseAddress! + (b * m + g * mg + o) * cols).update(from: tp.baseAddress! + o * wide + b * cols, count: cols)
                         }
                     }
                 }

@@ -70,7 +70,9 @@ public struct SuffixPlan: @unchecked Sendable {
                 guard let t = values[name] ?? model.constants[name] else { throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing") }
                 return t
             }
+            let t0 = OperatorProfile.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             let outs = try ONNXModel.evaluatePublic(n, ins, opset: model.graph.opset)
+            if OperatorProfile.enabled { OperatorProfile.add(n.op, DispatchTime.now().uptimeNanoseconds - t0) }
             for (name, t) in zip(n.outputs, outs) where !name.isEmpty { values[name] = t }
         }
         guard let y = values[model.outputName] else { throw HarsanyiError.invalidArgument("output '\(model.outputName)' was not computed") }
@@ -120,5 +122,25 @@ public struct SuffixPlan: @unchecked Sendable {
             values[n.outputs[0]] = outs[0]
         }
         return values[nodes.last!.outputs[0]]!
+    }
+}
+
+/// Per-operator wall time of suffix runs, collected when `HARSANYI_PROFILE_OPS=1` (printed by the CLI at exit).
+public enum OperatorProfile {
+    public static let enabled = ProcessInfo.processInfo.environment["HARSANYI_PROFILE_OPS"] == "1"
+    nonisolated(unsafe) private static var totals: [String: UInt64] = [:]
+    private static let lock = NSLock()
+
+    static func add(_ op: String, _ ns: UInt64) {
+        lock.lock()
+        totals[op, default: 0] += ns
+        lock.unlock()
+    }
+
+    /// One line per operator, slowest first.
+    public static func report() -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return totals.sorted { $0.value > $1.value }.map { String(format: "%@: %.1f ms", $0.key, Double($0.value) * 1e-6) }
     }
 }
