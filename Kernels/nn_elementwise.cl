@@ -1,7 +1,8 @@
 // nn_elementwise.cl: elementwise and data-movement operators of the ONNX executor
 // (Sources/HarsanyiOpenCL/OpenCLModel*.swift). One work item per output element; the global size is the output's
 // element count (exact), so every kernel reads `get_global_id(0)` without a bound check. Tensors are dense,
-// C order (row-major), float32.
+// C order (row-major), float32, each under 2^31 elements (the host checks), so index arithmetic is 32-bit
+// (64-bit division is several times slower on CPU devices).
 //
 //   binary        y = a op b with numpy broadcasting; op: 0 Add, 1 Sub, 2 Mul, 3 Div.
 //                 mode 0: general, p (ints) = {rank, shape[MAX_RANK], strideA[MAX_RANK], strideB[MAX_RANK]}
@@ -45,12 +46,12 @@ __kernel void binary(__global const REAL *a, __global const REAL *b, __global RE
     if (mode == 2) { y[i] = apply_binary(op, a[i], b[0]); return; }
     if (mode == 3) { y[i] = apply_binary(op, a[0], b[i]); return; }
     const int rank = p[0];
-    size_t r = i, ia = 0, ib = 0;
+    uint r = i, ia = 0, ib = 0;
     for (int d = rank - 1; d >= 0; --d) {
-        const size_t n = (size_t)p[1 + d], q = r % n;
+        const uint n = p[1 + d], q = r % n;
         r /= n;
-        ia += q * (size_t)p[1 + MAX_RANK + d];
-        ib += q * (size_t)p[1 + 2 * MAX_RANK + d];
+        ia += q * p[1 + MAX_RANK + d];
+        ib += q * p[1 + 2 * MAX_RANK + d];
     }
     y[i] = apply_binary(op, a[ia], b[ib]);
 }
@@ -77,7 +78,7 @@ __kernel void clip(__global const REAL *x, __global REAL *y, __global const REAL
 
 __kernel void channel_affine(__global const REAL *x, __global REAL *y, __global const REAL *mean,
                              __global const REAL *a, __global const REAL *b, const uint C, const uint inner) {
-    const size_t i = get_global_id(0);
+    const uint i = get_global_id(0);
     const uint c = (i / inner) % C;
     y[i] = (x[i] - mean[c]) * a[c] + b[c];
 }
@@ -85,18 +86,18 @@ __kernel void channel_affine(__global const REAL *x, __global REAL *y, __global 
 __kernel void transpose(__global const REAL *x, __global REAL *y, __global const int *p) {
     const size_t i = get_global_id(0);
     const int rank = p[0];
-    size_t r = i, src = 0;
+    uint r = i, src = 0;
     for (int d = rank - 1; d >= 0; --d) {
-        const size_t n = (size_t)p[1 + d];
-        src += (r % n) * (size_t)p[1 + MAX_RANK + d];
+        const uint n = p[1 + d];
+        src += (r % n) * p[1 + MAX_RANK + d];
         r /= n;
     }
     y[i] = x[src];
 }
 
-__kernel void copy_block(__global const REAL *x, __global REAL *y, const ulong block, const ulong outBlock,
-                         const ulong offset) {
-    const size_t i = get_global_id(0);
+__kernel void copy_block(__global const REAL *x, __global REAL *y, const uint block, const uint outBlock,
+                         const uint offset) {
+    const uint i = get_global_id(0);
     y[(i / block) * outBlock + offset + i % block] = x[i];
 }
 

@@ -1,5 +1,5 @@
 // nn_pool.cl: pooling, reductions and (log-)softmax of the ONNX executor (Sources/HarsanyiOpenCL/OpenCLModel*.swift).
-// Dense C-order float32 tensors; one work item per output value, global size = number of outputs (exact).
+// Dense C-order float32 tensors under 2^31 elements (32-bit index arithmetic); one work item per output value, global size = number of outputs (exact).
 // Each work item accumulates in the same order as the CPU path (HarsanyiONNX/Ops+Pooling.swift, Ops+Reduce.swift).
 //
 //   pool          MaxPool / AveragePool over x [NC, inH, inW] -> y [NC, outH, outW] (1-D: inH = outH = kH = 1).
@@ -30,9 +30,9 @@
 __kernel void pool(__global const REAL *x, __global REAL *y, __global const int *p) {
     const int inH = p[0], inW = p[1], outH = p[2], outW = p[3], kH = p[4], kW = p[5], sH = p[6], sW = p[7], dH = p[8],
               dW = p[9], padT = p[10], padL = p[11], padB = p[12], padR = p[13], isMax = p[14], includePad = p[15];
-    const size_t i = get_global_id(0);
+    const uint i = get_global_id(0);
     const int ox = i % outW, oy = (i / outW) % outH;
-    const size_t c = i / ((size_t)outW * outH);
+    const uint c = i / (outW * outH);
     __global const REAL *x_ = x + c * inH * inW;
     REAL acc = isMax ? -INFINITY : (REAL)0;
     int n = 0;
@@ -61,22 +61,22 @@ __kernel void global_avg(__global const REAL *x, __global REAL *y, const uint si
 }
 
 __kernel void reduce(__global const REAL *x, __global REAL *y, __global const int *p, const uint op, const uint count) {
-    const size_t i = get_global_id(0);
+    const uint i = get_global_id(0);
     const int kr = p[0], rr = p[1];
     __global const int *kShape = p + 2, *kStride = p + 2 + MAX_RANK, *rShape = p + 2 + 2 * MAX_RANK,
                        *rStride = p + 2 + 3 * MAX_RANK;
-    size_t r = i, base = 0;
+    uint r = i, base = 0;
     for (int d = kr - 1; d >= 0; --d) {
-        const size_t n = (size_t)kShape[d];
-        base += (r % n) * (size_t)kStride[d];
+        const uint n = kShape[d];
+        base += (r % n) * kStride[d];
         r /= n;
     }
     REAL acc = op == 2 ? -INFINITY : (REAL)0;
     for (uint j = 0; j < count; ++j) {
-        size_t q = j, off = base;
+        uint q = j, off = base;
         for (int d = rr - 1; d >= 0; --d) {
-            const size_t n = (size_t)rShape[d];
-            off += (q % n) * (size_t)rStride[d];
+            const uint n = rShape[d];
+            off += (q % n) * rStride[d];
             q /= n;
         }
         const REAL v = x[off];
@@ -86,8 +86,8 @@ __kernel void reduce(__global const REAL *x, __global REAL *y, __global const in
 }
 
 __kernel void softmax(__global const REAL *x, __global REAL *y, const uint n, const uint inner, const uint logOut) {
-    const size_t t = get_global_id(0);
-    const size_t base = (t / inner) * n * inner + t % inner;
+    const uint t = get_global_id(0);
+    const uint base = (t / inner) * n * inner + t % inner;
     REAL m = -INFINITY;
     for (uint j = 0; j < n; ++j) m = max(m, x[base + j * inner]);
     REAL s = 0;

@@ -105,6 +105,29 @@ public struct Graph: Sendable {
         try checkAttributes()
     }
 
+    /// The nodes `output` needs (walking back from it), split into those that depend on a graph input (returned
+    /// in order, to run per batch) and those whose inputs are all constant, evaluated here once (constant
+    /// folding: Constant nodes and shape arithmetic on initializers), returned with the initializers.
+    public func pruneAndFold(output: String) throws -> (steps: [Node], constants: [String: Tensor]) {
+        var needed: Set<String> = [output]
+        var keep = [Bool](repeating: false, count: nodes.count)
+        for (i, n) in nodes.enumerated().reversed() where n.outputs.contains(where: needed.contains) {
+            keep[i] = true
+            for name in n.inputs where !name.isEmpty { needed.insert(name) }
+        }
+        var constants = initializers
+        var steps: [Node] = []
+        for (i, n) in nodes.enumerated() where keep[i] {
+            if n.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }) {
+                let outs = try ONNXModel.evaluatePublic(n, n.inputs.map { $0.isEmpty ? nil : constants[$0] }, opset: opset)
+                for (name, t) in zip(n.outputs, outs) where !name.isEmpty { constants[name] = t }
+            } else {
+                steps.append(n)
+            }
+        }
+        return (steps, constants)
+    }
+
     /// Attributes we do not implement are errors at load time, naming the node.
     private func checkAttributes() throws {
         for n in nodes {

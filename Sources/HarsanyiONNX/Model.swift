@@ -32,24 +32,7 @@ public final class ONNXModel: @unchecked Sendable {
             throw HarsanyiError.invalidArgument("\(path): no tensor named '\(out)' (outputs: \(graph.outputs.map(\.name).joined(separator: ", ")))")
         }
         outputName = out
-        // Prune: the nodes the output needs, walking back from it.
-        var needed: Set<String> = [out]
-        var keep: [Bool] = Array(repeating: false, count: graph.nodes.count)
-        for (i, n) in graph.nodes.enumerated().reversed() where n.outputs.contains(where: needed.contains) {
-            keep[i] = true
-            for name in n.inputs where !name.isEmpty { needed.insert(name) }
-        }
-        // Fold: nodes whose present inputs are all constant.
-        var constants = graph.initializers
-        var steps: [Node] = []
-        for (i, n) in graph.nodes.enumerated() where keep[i] {
-            if n.inputs.allSatisfy({ $0.isEmpty || constants[$0] != nil }) {
-                let outs = try Self.evaluate(n, n.inputs.map { $0.isEmpty ? nil : constants[$0] }, opset: graph.opset)
-                for (name, t) in zip(n.outputs, outs) where !name.isEmpty { constants[name] = t }
-            } else {
-                steps.append(n)
-            }
-        }
+        let (steps, constants) = try graph.pruneAndFold(output: out)
         for n in steps {
             for name in n.inputs where !name.isEmpty && name != input.name && constants[name] == nil
                 && !steps.contains(where: { $0.outputs.contains(name) }) {

@@ -69,9 +69,12 @@ enum ShapeOps {
     static func unsqueeze(_ node: Node, _ x: Tensor, _ axesIn: [Int]) throws -> Tensor {
         let rank = x.rank + axesIn.count
         let axes = try axesIn.map { try normalizeAxis($0, rank: rank, node: node.name) }
+        guard Set(axes).count == axes.count else { throw ONNXError.invalid(node.name, "Unsqueeze axes \(axesIn) repeat an axis") }
         var shape: [Int] = []
         var src = x.shape.makeIterator()
-        for i in 0..<rank { shape.append(axes.contains(i) ? 1 : src.next()!) }
+        for i in 0..<rank {
+            if axes.contains(i) { shape.append(1) } else if let d = src.next() { shape.append(d) }
+        }
         return withShape(x, shape)
     }
 

@@ -33,7 +33,7 @@ public struct Tensor: Sendable, Equatable {
 }
 
 /// Row-major strides of a shape.
-func strides(_ shape: [Int]) -> [Int] {
+public func strides(_ shape: [Int]) -> [Int] {
     var s = [Int](repeating: 1, count: shape.count)
     var acc = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -54,4 +54,18 @@ func normalizeAxis(_ axis: Int, rank: Int, node: String) throws -> Int {
 enum ONNXError {
     static func invalid(_ node: String, _ why: String) -> HarsanyiError { .invalidArgument("node \(node): \(why)") }
     static func unsupported(_ node: String, _ why: String) -> HarsanyiError { .unsupported("node \(node): \(why)") }
+}
+
+/// Shape rules shared by every executor (CPU operators here, the OpenCL executor in HarsanyiOpenCL).
+public enum ShapeRules {
+    /// The numpy broadcast shape of a and b, or nil when they do not broadcast.
+    public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? { Elementwise.broadcastShape(a, b) }
+    /// Strides of `shape` viewed in the broadcast `target` shape (0 on broadcast axes).
+    public static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] { Elementwise.broadcastStrides(shape, to: target) }
+    /// Output size and leading padding of one spatial axis of Conv or a pool (auto_pad, ceil_mode aware).
+    public static func window(_ node: Node, input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int, ceil: Bool = false)
+        -> (out: Int, begin: Int)
+    {
+        Linear.window(node, input: input, kernel: kernel, stride: stride, dilation: dilation, padBegin: padBegin, padEnd: padEnd, ceil: ceil)
+    }
 }
