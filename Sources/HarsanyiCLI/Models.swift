@@ -97,8 +97,12 @@ struct Extract: ParsableCommand {
             let spec = try PlayerSpec.parse(players)
             let playerLists = try spec.resolve(sampleShape: maskShape)
             let base = try Baseline.parse(baseline).resolve(count: maskShape.reduce(1, *))
-            let driver = try MaskedForward(model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists, baseline: base,
-                                           maskBackground: background == "masked", batchSize: batch, useLinearity: !noLinearity)
+            let n = playerLists.count
+            let total = 1 << n
+            let selection = try options.select(requirement: BackendRequirement(count: total, precision: engine.precision, buffers: 11, sparsifier: true))
+            let driver = try Self.maskedForward(
+                backend: selection.backend, model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists, baseline: base,
+                maskBackground: background == "masked", batch: batch, linearity: !noLinearity)
             let full = try m.run(sampleTensor).asFloats
             let y: Int
             if target == "predicted" {
@@ -108,8 +112,6 @@ struct Extract: ParsableCommand {
             } else {
                 throw HarsanyiError.invalidArgument("--target must be label:K or predicted")
             }
-            let n = playerLists.count
-            let total = 1 << n
             let start = DispatchTime.now().uptimeNanoseconds
             var lastReport = start
             var v = try driver.rewards(kind: reward, target: y) { done in
@@ -121,21 +123,41 @@ struct Extract: ParsableCommand {
             }
             let forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             if subtractEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
-            let selection = try options.select(requirement: BackendRequirement(count: total, precision: engine.precision, buffers: 11, sparsifier: true))
             let result = try engine.run(v: v, backend: selection.backend)
             let analysis = try InteractionAnalysis(result, rule: rule)
             let extra: [String: Any] = [
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
                 "baseline": baseline, "background": background, "target": y, "target_rule": target, "output": reward.rawValue,
-                "subtract_empty": subtractEmpty, "forward_seconds": forwardSeconds, "forward_backend": "cpu (OpenBLAS)",
+                "subtract_empty": subtractEmpty, "forward_seconds": forwardSeconds, "forward_backend": driver.executor,
                 "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
             ]
             try ResultDirectory.write(result, analysis, to: out, force: force, extra: extra)
-            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s (%.0f samples/s%@)", model, index, y, total,
-                         forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.usesLinearity ? ", linearity shortcut" : ""))
+            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s (%.0f samples/s on %@%@)", model, index, y, total,
+                         forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor, driver.usesLinearity ? ", linearity shortcut" : ""))
             Report.print(result, analysis, show: show)
             print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
+        }
+    }
+}
+
+extension Extract {
+    /// The masked-forward driver on the selected backend: OpenCL kernels when it is an OpenCL backend (falling
+    /// back to the CPU path, with the reason, when the model has an operator the device path lacks), else the CPU path.
+    static func maskedForward(backend: ComputeBackend, model: ONNXModel, sample: Tensor, maskAt: String?, players: [[Int]], baseline: [Float],
+                              maskBackground: Bool, batch: Int, linearity: Bool) throws -> MaskedForward {
+        func cpu() throws -> MaskedForward {
+            try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline, maskBackground: maskBackground,
+                              batchSize: batch, useLinearity: linearity, executor: "cpu (OpenBLAS)")
+        }
+        guard let cl = backend as? OpenCLBackend else { return try cpu() }
+        do {
+            return try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
+                                     maskBackground: maskBackground, batchSize: batch, useLinearity: linearity,
+                                     executor: "OpenCL \(cl.device.address)") { try OpenCLModel(suffix: $0, backend: cl) }
+        } catch let e as HarsanyiError {
+            Console.note("masked forwards fall back to the CPU path: \(e)")
+            return try cpu()
         }
     }
 }
@@ -159,9 +181,11 @@ struct BenchForward: ParsableCommand {
     var `repeat`: Int = 3
     @Flag(help: "Print one JSON object.")
     var json = false
+    @OptionGroup var options: BackendOptions
 
     func run() throws {
         try reportingErrors {
+            let backend = try options.select(requirement: nil, quiet: json).backend
             let m = try ONNXModel(path: model)
             let x = try NPY.read(input)
             let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
@@ -170,8 +194,9 @@ struct BenchForward: ParsableCommand {
             let lists = try PlayerSpec.parse(players).resolve(sampleShape: shape)
             var result: [String: Any] = ["model": model, "n": lists.count, "batch": batch]
             for linear in [false, true] {
-                let f = try MaskedForward(model: m, sample: sample, players: lists, baseline: [Float](repeating: 0, count: size),
-                                          batchSize: batch, useLinearity: linear)
+                let f = try Extract.maskedForward(backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
+                                                  baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: batch, linearity: linear)
+                result["executor"] = f.executor
                 _ = try f.outputs(from: 0, count: min(f.batchSize, 1 << lists.count))  // warm-up
                 var rates: [Double] = []
                 for _ in 0..<self.repeat {

@@ -169,13 +169,21 @@ public struct MaskedForward {
     public let batchSize: Int
     /// The precomputed linear operator outputs, when the shortcut applies and is enabled.
     private(set) var shortcut: LinearShortcut?
+    /// Runs the batches: the suffix after the mask point, or after the shortcut's affine chain.
+    private(set) var runner: BatchRunner
+    /// Where the batches run (from the runner factory).
+    public let executor: String
 
     /// - Parameters:
     ///   - sample: the unmasked input sample, shape [1, ...] of the model input.
     ///   - maskAt: the tensor to mask (default: the model input); players and baseline index its elements.
+    ///   - runner: builds the executor of a suffix plan (default: the CPU path); `executor` names it.
     public init(model: ONNXModel, sample: Tensor, maskAt: String? = nil, players: [[Int]], baseline: [Float], maskBackground: Bool = false,
-                batchSize: Int = 256, useLinearity: Bool = true) throws {
+                batchSize: Int = 256, useLinearity: Bool = true, executor: String = "cpu",
+                runner makeRunner: (SuffixPlan) throws -> BatchRunner = { CPUSuffixRunner($0) }) throws {
         plan = try SuffixPlan(model: model, start: maskAt ?? model.input.name, sample: sample)
+        self.executor = executor
+        runner = CPUSuffixRunner(plan)
         guard baseline.count == plan.sampleValue.count else {
             throw HarsanyiError.invalidArgument("the baseline has \(baseline.count) elements; '\(plan.start)' has \(plan.sampleValue.count) per sample")
         }
@@ -187,7 +195,11 @@ public struct MaskedForward {
         shortcut = nil
         let chain = plan.affineChain
         if useLinearity, !chain.isEmpty {
-            shortcut = try LinearShortcut(self, chain: chain, sample: sample)
+            let cut = try LinearShortcut(self, chain: chain, sample: sample)
+            shortcut = cut
+            runner = try makeRunner(cut.suffix)
+        } else {
+            runner = try makeRunner(plan)
         }
     }
 
@@ -207,13 +219,13 @@ public struct MaskedForward {
 
     /// Model outputs for subsets [start, start + count): [count, C].
     public func outputs(from start: Int, count: Int) throws -> Tensor {
-        if let shortcut { return try shortcut.outputs(from: start, count: count) }
+        if let shortcut { return try runner.run(shortcut.rows(from: start, count: count)) }
         let size = sample.count
         var batch = [Float](repeating: 0, count: count * size)
         batch.withUnsafeMutableBufferPointer { b in
             for j in 0..<count { masked(start + j, into: UnsafeMutableBufferPointer(rebasing: b[(j * size)..<((j + 1) * size)])) }
         }
-        return try plan.run(Tensor(shape: [count] + sampleShape, floats: batch))
+        return try runner.run(Tensor(shape: [count] + sampleShape, floats: batch))
     }
 
     /// v(S) for all 2^n subsets. `progress` gets the number of subsets done after each batch.
@@ -268,9 +280,9 @@ struct LinearShortcut {
         suffix = try SuffixPlan(model: f.plan.model, start: chain.last!.outputs[0], sample: sample)
     }
 
-    /// Rows of the linear operator's output for subsets [start, start + count), start a multiple of count's power
-    /// of two: row(start) by summation, then row(s) = row(s with its lowest bit cleared) + L₀(Δ_lowest bit).
-    func outputs(from start: Int, count: Int) throws -> Tensor {
+    /// The chain's output for subsets [start, start + count), start a multiple of count's power of two:
+    /// row(start) by summation, then row(s) = row(s with its lowest bit cleared) + c_(lowest bit of s).
+    func rows(from start: Int, count: Int) -> Tensor {
         let size = empty.count
         var rows = [Float](repeating: 0, count: count * size)
         rows.withUnsafeMutableBufferPointer { r in
@@ -289,6 +301,6 @@ struct LinearShortcut {
                 }
             }
         }
-        return try suffix.run(Tensor(shape: [count] + rowShape, floats: rows))
+        return Tensor(shape: [count] + rowShape, floats: rows)
     }
 }

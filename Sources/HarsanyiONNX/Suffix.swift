@@ -4,6 +4,18 @@ import HarsanyiCore
 /// The part of a model downstream of one tensor: with the rest computed once for a sample (the prefix), only
 /// these nodes run for each masked batch. Used to mask at an intermediate tensor (`--mask-at`) and by the
 /// linearity shortcut (which starts after the first linear operator).
+/// Something that runs a batch of a model (or of a model's suffix) and returns its output.
+public protocol BatchRunner: AnyObject {
+    func run(_ x: Tensor) throws -> Tensor
+}
+
+/// The CPU-path runner of a suffix plan.
+public final class CPUSuffixRunner: BatchRunner {
+    public let plan: SuffixPlan
+    public init(_ plan: SuffixPlan) { self.plan = plan }
+    public func run(_ x: Tensor) throws -> Tensor { try plan.run(x) }
+}
+
 public struct SuffixPlan: @unchecked Sendable {
     public let model: ONNXModel
     /// The tensor the masked batch is fed as.
@@ -12,9 +24,9 @@ public struct SuffixPlan: @unchecked Sendable {
     public let sampleShape: [Int]
     public let sampleValue: [Float]
     /// Nodes to run per batch, in order.
-    let steps: [Node]
+    public let steps: [Node]
     /// Prefix tensors the suffix reads (computed once on the sample; batch dimension 1, tiled when needed).
-    let fixed: [String: Tensor]
+    public let fixed: [String: Tensor]
 
     /// Plans the suffix after `start` for one input sample of shape [1, ...].
     public init(model: ONNXModel, start: String, sample: Tensor) throws {

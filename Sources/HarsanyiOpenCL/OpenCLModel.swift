@@ -22,7 +22,7 @@ import HarsanyiONNX
 /// Unsupported situations (an operator input that must be known on the host but is computed on the device,
 /// Gather on device data, ranks above 6, ...) throw `HarsanyiError.unsupported("node NAME: ...")` when the plan
 /// is made. Thread-safe: runs of one model are serialized.
-public final class OpenCLModel: @unchecked Sendable {
+public final class OpenCLModel: @unchecked Sendable, BatchRunner {
     /// Plan-level choices (defaults are the measured best on PoCL; all are exact rewrites up to rounding).
     public struct Options: Sendable {
         /// Fuse a Relu into the Conv/Gemm/MatMul that is its only producer (and whose output it alone reads).
@@ -66,6 +66,15 @@ public final class OpenCLModel: @unchecked Sendable {
         try self.init(steps: model.steps, constants: model.constants, inputs: [model.input.name], output: model.outputName,
                       opset: model.graph.opset, declaredInput: model.input.shape, backend: backend, options: options,
                       check: { try model.checkInputShape($0) })
+    }
+
+    /// The suffix of a model after a mask point (see `SuffixPlan`): the prefix tensors it reads are constants here.
+    public convenience init(suffix: SuffixPlan, backend: OpenCLBackend, options: Options = Options()) throws {
+        var constants = suffix.model.constants
+        for (k, v) in suffix.fixed { constants[k] = v }
+        try self.init(steps: suffix.steps, constants: constants, inputs: [suffix.start], output: suffix.model.outputName,
+                      opset: suffix.model.graph.opset, declaredInput: [nil] + suffix.sampleShape.map { $0 }, backend: backend, options: options,
+                      check: nil)
     }
 
     /// A whole graph with any number of data inputs (fed by name with `run(_ feeds:)`): nodes needed for

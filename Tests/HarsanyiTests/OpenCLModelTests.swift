@@ -441,3 +441,32 @@ extension OpenCLModelTests {
         }
     }
 }
+
+@Suite("Masked forwards with OpenCL kernels")
+struct OpenCLMaskedForwardTests {
+    @Test("the OpenCL runner gives the CPU path's v (input masking, linearity shortcut, intermediate tensor)",
+          .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason), arguments: ["mlp_breast_cancer", "lenet_digits", "resnet_digits"])
+    func sameAsCPU(_ name: String) throws {
+        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("\(name).onnx").path)
+        let x = try NPY.read(OperatorCase.dir.appendingPathComponent("\(name).inputs.npy").path)
+        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
+        let sample = Tensor(shape: [1] + shape, floats: Array(x.floats()[0..<size]))
+        let players = name.hasPrefix("mlp") ? (0..<8).map { [$0] } : try PlayerSpec.grid(rows: 2, columns: 4).resolve(sampleShape: shape)
+        let cl = TestBackends.opencl(.cpuStyle)
+        var masks: [String?] = [nil]
+        if !name.hasPrefix("mlp"), let relu = model.graph.nodes.first(where: { $0.op == "Relu" }) { masks.append(relu.outputs[0]) }
+        for maskAt in masks {
+            let start = maskAt ?? model.input.name
+            let shapeAt = try SuffixPlan(model: model, start: start, sample: sample).sampleShape
+            let lists = maskAt == nil ? players : try PlayerSpec.grid(rows: 2, columns: 2).resolve(sampleShape: shapeAt)
+            let zero = [Float](repeating: 0, count: shapeAt.reduce(1, *))
+            for linear in [false, true] {
+                let cpu = try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: lists, baseline: zero, batchSize: 64, useLinearity: linear)
+                let dev = try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: lists, baseline: zero, batchSize: 64,
+                                            useLinearity: linear, executor: "opencl") { try OpenCLModel(suffix: $0, backend: cl) }
+                let a = try cpu.rewards(kind: .logit, target: 1), b = try dev.rewards(kind: .logit, target: 1)
+                expectClose(b, a, tolerance: onnxTolerance * max(1, a.map(abs).max()!), "\(name) mask-at \(start) linearity \(linear)")
+            }
+        }
+    }
+}
