@@ -1,11 +1,12 @@
-"""Masked forward throughput: harsanyi's CPU path (plain and with the linearity shortcut) against onnxruntime
-running the same masked batch, for each fixture model and n = 8, 10, 12, 14, in one run.
+"""Masked forward throughput: harsanyi's CPU path and OpenCL path (each plain and with the linearity shortcut)
+against onnxruntime running the same masked batch, for each fixture model and n = 8, 10, 12, 14, in one run.
 
     .venv/bin/python Benchmarks/forward_report.py        # needs onnxruntime in .venv and the release CLI
 
 onnxruntime: CPUExecutionProvider with its default graph optimisations and threads; the 2^n masked inputs are
 built with numpy beforehand (not timed) and run in batches of 256 (the CLI's default batch), median of 3.
-harsanyi: `harsanyi bench forward` (builds each masked batch itself, timed), median of 3. Prints Markdown.
+harsanyi: `harsanyi bench forward --backend cpu|opencl` (builds each masked batch on the host, timed; OpenCL includes
+upload and download), median of 3. Prints Markdown: samples/s and the ratio to onnxruntime.
 """
 
 import json
@@ -57,20 +58,26 @@ def ort_rate(model, lists, sample):
 
 
 def main():
-    print("| model | n | onnxruntime (samples/s) | harsanyi CPU plain | ratio | harsanyi CPU + shortcut | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    has_cl = "backend: opencl" in subprocess.run([CLI, "devices"], capture_output=True, text=True).stdout
+    backends = ["cpu"] + (["opencl"] if has_cl else [])
+    head = " | ".join(f"{b} plain | {b} + shortcut" for b in backends)
+    print(f"| model | n | onnxruntime | {head} |")
+    print("|---|---|---|" + "---|" * (2 * len(backends)))
     for model in ["mlp_breast_cancer", "lenet_digits", "resnet_digits"]:
         x = np.load(os.path.join(FIX, model + ".inputs.npy"))
         for n in [8, 10, 12, 14]:
             spec, lists = players(model, n)
             peer = ort_rate(model, lists, x[0:1])
-            out = subprocess.run([CLI, "bench", "forward", "--model", os.path.join(FIX, model + ".onnx"),
-                                  "--input", os.path.join(FIX, model + ".inputs.npy"), "--players", spec, "--json"],
-                                 check=True, capture_output=True, text=True).stdout
-            r = json.loads(out)
-            plain, fast = r["plain_samples_per_s"], r.get("shortcut_samples_per_s")
-            cell = lambda v: f"{v:,.0f} | {v / peer:.2f}x" if v else "n/a | n/a"
-            print(f"| {model} | {n} | {peer:,.0f} | {cell(plain)} | {cell(fast)} |")
+            cells = []
+            for b in backends:
+                out = subprocess.run([CLI, "bench", "forward", "--model", os.path.join(FIX, model + ".onnx"),
+                                      "--input", os.path.join(FIX, model + ".inputs.npy"), "--players", spec, "--backend", b, "--json"],
+                                     check=True, capture_output=True, text=True).stdout
+                r = json.loads(out)
+                for key in ["plain_samples_per_s", "shortcut_samples_per_s"]:
+                    v = r.get(key)
+                    cells.append(f"{v:,.0f} ({v / peer:.2f}x)" if isinstance(v, float) else "n/a")
+            print(f"| {model} | {n} | {peer:,.0f} | " + " | ".join(cells) + " |")
             sys.stdout.flush()
 
 
