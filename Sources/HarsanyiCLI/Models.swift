@@ -114,27 +114,45 @@ struct Extract: ParsableCommand {
             }
             let start = DispatchTime.now().uptimeNanoseconds
             var lastReport = start
-            var v = try driver.rewards(kind: reward, target: y) { done in
+            let progress: (Int) -> Void = { done in
                 let now = DispatchTime.now().uptimeNanoseconds
                 if now - lastReport > 1_000_000_000 || done == total && now - start > 1_000_000_000 {
                     lastReport = now
                     Console.note(String(format: "masked forwards %d/%d (%.0f samples/s)", done, total, Double(done) / (Double(now - start) * 1e-9)))
                 }
             }
-            let forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            if subtractEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
-            let result = try engine.run(v: v, backend: selection.backend)
+            // On OpenCL without the shortcut, masked inputs are made on the device and v stays there for the engine.
+            var onDevice: DeviceMaskedForward?
+            if let cl = selection.backend as? OpenCLBackend, !driver.usesLinearity, !subtractEmpty, driver.executor.hasPrefix("OpenCL") {
+                onDevice = try DeviceMaskedForward(plan: driver.plan, players: playerLists, baseline: base, maskBackground: background == "masked",
+                                                   batch: driver.batchSize, backend: cl)
+            }
+            let result: InteractionResult
+            let forwardSeconds: Double
+            if let onDevice {
+                let vBuffer = try onDevice.rewards(kind: reward, target: y, precision: engine.precision, progress: progress)
+                try selection.backend.finish()
+                forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                result = try engine.run(device: vBuffer, backend: selection.backend)
+            } else {
+                var v = try driver.rewards(kind: reward, target: y, progress: progress)
+                forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                if subtractEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
+                result = try engine.run(v: v, backend: selection.backend)
+            }
             let analysis = try InteractionAnalysis(result, rule: rule)
             let extra: [String: Any] = [
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
                 "baseline": baseline, "background": background, "target": y, "target_rule": target, "output": reward.rawValue,
-                "subtract_empty": subtractEmpty, "forward_seconds": forwardSeconds, "forward_backend": driver.executor,
+                "subtract_empty": subtractEmpty, "forward_seconds": forwardSeconds,
+                "forward_backend": onDevice != nil ? driver.executor + ", masked inputs and v on the device" : driver.executor,
                 "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
             ]
             try ResultDirectory.write(result, analysis, to: out, force: force, extra: extra)
             print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s (%.0f samples/s on %@%@)", model, index, y, total,
-                         forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor, driver.usesLinearity ? ", linearity shortcut" : ""))
+                         forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor,
+                         driver.usesLinearity ? ", linearity shortcut" : onDevice != nil ? ", masked inputs made on the device" : ""))
             Report.print(result, analysis, show: show)
             print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
         }

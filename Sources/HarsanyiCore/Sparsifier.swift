@@ -45,6 +45,28 @@ public enum Sparsifier {
     public static func run(
         v: [Double], settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int = 0, progress: Progress? = nil
     ) throws -> InteractionResult {
+        try check(v, settings)
+        try backend.requireFits(count: v.count, precision: settings.precision, buffers: buffersNeeded(settings))
+        let vBuf = try backend.makeBuffer(count: v.count, precision: settings.precision)
+        if settings.precision == .float32 { try backend.write(v.map { Float($0) }, to: vBuf) } else { try backend.write(v, to: vBuf) }
+        return try run(v: v, vBuffer: vBuf, settings: settings, backend: backend, progressEvery: progressEvery, progress: progress)
+    }
+
+    /// The same with v already in a device buffer of the settings' precision (written there by the masked-forward
+    /// kernels): it is read once, for the checks and the report, and the iterations use the buffer as it is.
+    public static func run(
+        device vBuffer: DeviceBuffer, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int = 0, progress: Progress? = nil
+    ) throws -> InteractionResult {
+        guard vBuffer.precision == settings.precision else {
+            throw HarsanyiError.invalidArgument("v is \(vBuffer.precision) but the settings ask for \(settings.precision)")
+        }
+        let v = settings.precision == .float32 ? try backend.read(vBuffer, as: Float.self).map(Double.init) : try backend.read(vBuffer, as: Double.self)
+        try check(v, settings)
+        try backend.requireFits(count: v.count, precision: settings.precision, buffers: buffersNeeded(settings))
+        return try run(v: v, vBuffer: vBuffer, settings: settings, backend: backend, progressEvery: progressEvery, progress: progress)
+    }
+
+    static func check(_ v: [Double], _ settings: InteractionSettings) throws {
         try settings.validate()
         guard let n = Subsets.playerCount(forLength: v.count) else {
             throw HarsanyiError.invalidArgument("v has \(v.count) values; it needs 2^n (one per subset of n players)")
@@ -53,11 +75,21 @@ public enum Sparsifier {
         if let i = v.firstIndex(where: { !$0.isFinite }) {
             throw HarsanyiError.invalidArgument("v[\(i)] = \(v[i]) is not finite (NaN or infinite model output)")
         }
+    }
+
+    static func buffersNeeded(_ s: InteractionSettings) -> Int {
+        let mode = s.mode
+        return 3 + (mode.hasOr ? 1 : 0) + (mode.hasP ? 2 : 0) + (mode.hasQ ? 2 : 0) + (s.optimizer == .pdhg ? 6 : 2)
+    }
+
+    private static func run(
+        v: [Double], vBuffer vBuf: DeviceBuffer, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int,
+        progress: Progress?
+    ) throws -> InteractionResult {
+        let n = v.count.trailingZeroBitCount
         let s = settings
         let count = v.count, prec = s.precision
         let mode = s.mode
-        let buffersNeeded = 3 + (mode.hasOr ? 1 : 0) + (mode.hasP ? 2 : 0) + (mode.hasQ ? 2 : 0) + (s.optimizer == .pdhg ? 6 : 2)
-        try backend.requireFits(count: count, precision: prec, buffers: buffersNeeded)
         let start = DispatchTime.now().uptimeNanoseconds
 
         func make() throws -> DeviceBuffer {
@@ -72,8 +104,6 @@ public enum Sparsifier {
             prec == .float32 ? try backend.read(b, as: Float.self).map(Double.init) : try backend.read(b, as: Double.self)
         }
 
-        let vBuf = try backend.makeBuffer(count: count, precision: prec)
-        try fill(vBuf, with: v)
         let iAnd = try make()
         let iOr = mode.hasOr ? try make() : nil
         let p = mode.hasP ? try make() : nil

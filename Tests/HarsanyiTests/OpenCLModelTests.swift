@@ -470,3 +470,37 @@ struct OpenCLMaskedForwardTests {
         }
     }
 }
+
+@Suite("Masked inputs and rewards made on the device")
+struct DeviceMaskedForwardTests {
+    @Test("v from device-made masked inputs equals the CPU path's, for every reward kind; it feeds the engine directly",
+          .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason), arguments: ["mlp_breast_cancer", "lenet_digits", "resnet_digits"])
+    func sameAsCPU(_ name: String) throws {
+        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("\(name).onnx").path)
+        let x = try NPY.read(OperatorCase.dir.appendingPathComponent("\(name).inputs.npy").path)
+        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
+        let sample = Tensor(shape: [1] + shape, floats: Array(x.floats()[0..<size]))
+        let players = name.hasPrefix("mlp") ? (0..<7).map { [$0] } : try PlayerSpec.grid(rows: 2, columns: 4).resolve(sampleShape: shape)
+        let baseline = (0..<size).map { Float($0 % 3) * 0.1 }
+        let cl = TestBackends.opencl(.cpuStyle)
+        for background in [false, true] {
+            let cpu = try MaskedForward(model: model, sample: sample, players: players, baseline: baseline, maskBackground: background,
+                                        batchSize: 32, useLinearity: false)
+            let dev = try DeviceMaskedForward(plan: cpu.plan, players: players, baseline: baseline, maskBackground: background, batch: 32, backend: cl)
+            for kind in name.hasPrefix("mlp") ? RewardKind.allCases.filter { $0 != .binary } : [.logOdds, .logProbability] {
+                let want = try cpu.rewards(kind: kind, target: 1)
+                let got = try cl.read(try dev.rewards(kind: kind, target: 1, precision: .float32), as: Float.self).map(Double.init)
+                expectClose(got, want, tolerance: onnxTolerance * max(1, want.map(abs).max()!), "\(name) \(kind) background masked \(background)")
+            }
+        }
+        // The engine on the device buffer equals the engine on the same v from the host.
+        let dev = try DeviceMaskedForward(plan: try SuffixPlan(model: model, start: model.input.name, sample: sample), players: players,
+                                          baseline: baseline, maskBackground: false, batch: 64, backend: cl)
+        let vBuffer = try dev.rewards(kind: .logOdds, target: 1, precision: .float32)
+        let v = try cl.read(vBuffer, as: Float.self).map(Double.init)
+        var s = InteractionSettings()
+        s.iterations = 50
+        let a = try Sparsifier.run(device: vBuffer, settings: s, backend: cl), b = try Sparsifier.run(v: v, settings: s, backend: cl)
+        #expect(a.iand == b.iand && a.ior == b.ior && a.lossTrace == b.lossTrace)
+    }
+}
