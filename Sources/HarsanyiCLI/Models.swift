@@ -104,9 +104,12 @@ struct Extract: ParsableCommand {
                 backend: selection.backend, model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists, baseline: base,
                 maskBackground: background == "masked", batch: batch, linearity: !noLinearity)
             let full = try m.run(sampleTensor).asFloats
+            guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
+                throw HarsanyiError.invalidArgument("the model's output on the unmasked sample is empty or has NaN/Inf values")
+            }
             let y: Int
             if target == "predicted" {
-                y = reward == .binary ? (full[0] >= 0 ? 1 : 0) : full.indices.max { full[$0] < full[$1] }!
+                y = reward == .binary ? (full[0] >= 0 ? 1 : 0) : full.indices.max { full[$0] < full[$1] } ?? 0
             } else if target.hasPrefix("label:"), let k = Int(target.dropFirst(6)), k >= 0 {
                 y = k
             } else {

@@ -35,9 +35,10 @@ public struct NPYArray: Sendable, Equatable {
         self.init(shape: shape ?? [values.count], type: .bool, bytes: values.map { $0 ? 1 : 0 })
     }
 
+    /// A shape that does not match the number of values is replaced by the 1-D shape [count] (callers in this
+    /// package always pass matching shapes; the fallback keeps the file consistent instead of trapping).
     private init<T>(_ values: [T], _ type: NPYType, _ shape: [Int]) {
-        precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not match \(values.count) values")
-        self.shape = shape
+        self.shape = shape.reduce(1, *) == values.count ? shape : [values.count]
         self.type = type
         bytes = values.withUnsafeBytes { Array($0) }  // x86-64 and arm64 are little-endian
     }

@@ -3,10 +3,15 @@ import Foundation
 
 /// Gemm, MatMul and Conv, with OpenBLAS's sgemm doing the arithmetic (Conv through im2col).
 enum Linear {
+    /// OpenBLAS runs single-threaded: the products here (a batch of masked inputs through one layer) are small,
+    /// and its worker threads spin in sched_yield between them, which took 40 % of a LeNet run on 2 cores.
+    static let singleThreaded: Void = openblas_set_num_threads(1)
+
     /// C[m×n] = A[m×k] · B[k×n] (row-major, optionally transposed inputs), accumulated into C when beta = 1.
     static func sgemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float, _ a: UnsafePointer<Float>, lda: Int,
                       _ b: UnsafePointer<Float>, ldb: Int, beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, n > 0 else { return }
+        _ = singleThreaded
         if k == 0 {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
             return
@@ -155,9 +160,17 @@ enum Linear {
                                             continue
                                         }
                                         let src = chan + iy * inW
-                                        for ox in 0..<outW {
-                                            let ix = ox * sW - padL + kx * dW
-                                            cp[dst + ox] = ix >= 0 && ix < inW ? xp[src + ix] : 0
+                                        let shift = kx * dW - padL  // ix = ox * sW + shift
+                                        if sW == 1 {  // contiguous: zeros, one copy, zeros
+                                            let lo = Swift.min(outW, Swift.max(0, -shift)), hi = Swift.max(lo, Swift.min(outW, inW - shift))
+                                            for ox in 0..<lo { cp[dst + ox] = 0 }
+                                            if hi > lo { (cp.baseAddress! + dst + lo).update(from: xp.baseAddress! + src + lo + shift, count: hi - lo) }
+                                            for ox in hi..<outW { cp[dst + ox] = 0 }
+                                        } else {
+                                            for ox in 0..<outW {
+                                                let ix = ox * sW + shift
+                                                cp[dst + ox] = ix >= 0 && ix < inW ? xp[src + ix] : 0
+                                            }
                                         }
                                     }
                                 }

@@ -20,30 +20,47 @@ enum Pooling {
         let ww = Linear.window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe, ceil: ceil)
         let outH = spatial == 2 ? hw.out : 1, outW = ww.out, padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
         guard outH > 0, outW > 0 else { throw ONNXError.invalid(node.name, "\(node.op) output would be empty for input \(x.shape)") }
+        // Per output row and column: the input rows/columns the window reads, and how many window cells fall in
+        // the input or, for count_include_pad, in the explicitly padded extent (not the cells ceil_mode adds).
+        func taps(_ outs: Int, _ stride: Int, _ pad: Int, _ k: Int, _ dil: Int, _ input: Int, _ padEnd: Int) -> (idx: [[Int]], padded: [Int]) {
+            var idx: [[Int]] = [], padded: [Int] = []
+            for o in 0..<outs {
+                var list: [Int] = []
+                var count = 0
+                for t in 0..<k {
+                    let i = o * stride - pad + t * dil
+                    if i >= 0 && i < input { list.append(i) }
+                    if i >= -pad && i < input + padEnd { count += 1 }
+                }
+                idx.append(list)
+                padded.append(count)
+            }
+            return (idx, padded)
+        }
+        let rowsTaps = taps(outH, sH, padT, kH, dH, inH, spatial == 2 ? pHe : 0)
+        let colsTaps = taps(outW, sW, padL, kW, dW, inW, pWe)
         let xf = x.asFloats
         var out = [Float](repeating: 0, count: nc * outH * outW)
-        for c in 0..<nc {
-            let base = c * inH * inW
-            for oy in 0..<outH {
-                for ox in 0..<outW {
-                    var acc: Float = isMax ? -.infinity : 0
-                    var n = 0
-                    for ky in 0..<kH {
-                        let iy = oy * sH - padT + ky * dH
-                        for kx in 0..<kW {
-                            let ix = ox * sW - padL + kx * dW
-                            // count_include_pad counts the explicit padding, not the cells past it that ceil_mode adds
-                            let inPad = iy >= -padT && iy < inH + (spatial == 2 ? pHe : 0) && ix >= -padL && ix < inW + pWe
-                            guard iy >= 0, iy < inH, ix >= 0, ix < inW else {
-                                if includePad && inPad { n += 1 }
-                                continue
+        xf.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                for c in 0..<nc {
+                    let base = c * inH * inW
+                    for oy in 0..<outH {
+                        let iys = rowsTaps.idx[oy]
+                        for ox in 0..<outW {
+                            let ixs = colsTaps.idx[ox]
+                            var acc: Float = isMax ? -.infinity : 0
+                            for iy in iys {
+                                let row = base + iy * inW
+                                for ix in ixs {
+                                    let v = xp[row + ix]
+                                    if isMax { acc = Swift.max(acc, v) } else { acc += v }
+                                }
                             }
-                            let v = xf[base + iy * inW + ix]
-                            if isMax { acc = Swift.max(acc, v) } else { acc += v }
-                            n += 1
+                            let n = includePad ? rowsTaps.padded[oy] * colsTaps.padded[ox] : iys.count * ixs.count
+                            op[(c * outH + oy) * outW + ox] = isMax ? acc : acc / Float(Swift.max(n, 1))
                         }
                     }
-                    out[(c * outH + oy) * outW + ox] = isMax ? acc : acc / Float(Swift.max(n, 1))
                 }
             }
         }
