@@ -56,6 +56,6 @@ let package = Package(
         .target(name: "HarsanyiTestSupport", dependencies: ["HarsanyiCore"]),
         .testTarget(
             name: "HarsanyiTests",
-            dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiTestSupport"]),
+            dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "ONNXProto", "HarsanyiTestSupport"]),
     ]
 )

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What to decompose v into.
 public enum InteractionMode: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Sparsified AND-OR decomposition with p (γ) and bounded noise q (the reference default).
@@ -73,5 +75,3 @@ public struct InteractionSettings: Sendable, Equatable {
         guard effectiveLearningRate > 0, effectiveLearningRate.isFinite else { throw HarsanyiError.invalidArgument("lr must be a finite number > 0") }
     }
 }
-
-import Foundation

@@ -2,6 +2,7 @@ import Foundation
 import HarsanyiCore
 import HarsanyiONNX
 import HarsanyiTestSupport
+import ONNXProto
 import Testing
 
 /// A per-operator case of `Tests/Fixtures/onnx/ops` (made by Tests/Tools/make_onnx_fixtures.py with onnxruntime).
@@ -72,6 +73,33 @@ struct ONNXTests {
         #expect(throws: HarsanyiError.self) { try ONNXModel(path: dir + "/truncated.onnx") }
         try AtomicFile.write(Array("not a model".utf8), to: dir + "/junk.onnx")
         #expect(throws: HarsanyiError.self) { try ONNXModel(path: dir + "/junk.onnx") }
+        // An unsupported operator and an opset outside 11...21 are load-time errors naming the node / the opset.
+        for (op, opset, message) in [("Erf", Int64(13), "node erf1: operator Erf is not supported"), ("Relu", Int64(9), "opset 9")] {
+            var m = Onnx_ModelProto()
+            m.irVersion = 8
+            var o = Onnx_OperatorSetIdProto()
+            o.version = opset
+            m.opsetImport = [o]
+            var n = Onnx_NodeProto()
+            n.name = "erf1"
+            n.opType = op
+            n.input = ["x"]
+            n.output = ["y"]
+            m.graph.node = [n]
+            var x = Onnx_ValueInfoProto()
+            x.name = "x"
+            var y = Onnx_ValueInfoProto()
+            y.name = "y"
+            m.graph.input = [x]
+            m.graph.output = [y]
+            try AtomicFile.write(Array(try m.serializedBytes() as [UInt8]), to: dir + "/\(op).onnx")
+            do {
+                _ = try ONNXModel(path: dir + "/\(op).onnx")
+                Issue.record("\(op) opset \(opset) loaded")
+            } catch let e as HarsanyiError {
+                #expect("\(e)".contains(message), "\(e)")
+            }
+        }
         let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("lenet_digits.onnx").path)
         do {
             _ = try model.run(Tensor(shape: [1, 1, 9, 8], floats: [Float](repeating: 0, count: 72)))
