@@ -82,19 +82,14 @@ struct Interactions: ParsableCommand {
 
     @Option(help: "The 2^n outputs v(x_S), a 1-D .npy.")
     var values: String
-    @Option(help: "Output folder.")
-    var out: String
-    @Flag(help: "Replace an existing output folder.")
-    var force = false
-    @Option(help: "How many top primitives to print.")
-    var show = 10
+    @OptionGroup var result: ResultOptions
     @OptionGroup var engine: EngineOptions
     @OptionGroup var options: BackendOptions
 
     func run() throws {
         try reportingErrors {
             let rule = try engine.rule()
-            try ResultDirectory.checkWritable(out, force: force)
+            try ResultDirectory.checkWritable(result.out, force: result.force)
             let array = try NPY.read(values)
             guard array.shape.count == 1 else {
                 throw HarsanyiError.badFile(path: values, reason: "expected a 1-D array of 2^n values, got shape \(array.shape)")
@@ -108,12 +103,27 @@ struct Interactions: ParsableCommand {
             }
             guard n <= Sparsifier.maxPlayers else { throw HarsanyiError.unsupported("n = \(n): at most \(Sparsifier.maxPlayers) players") }
             let selection = try options.select(requirement: BackendRequirement(count: v.count, precision: engine.precision, buffers: 11, sparsifier: true))
-            let result = try engine.run(v: v, backend: selection.backend)
-            let analysis = try InteractionAnalysis(result, rule: rule)
-            try ResultDirectory.write(result, analysis, to: out, force: force, extra: ["values_file": values])
-            Report.print(result, analysis, show: show)
-            print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
+            let r = try engine.run(v: v, backend: selection.backend)
+            try result.write(r, rule: rule, extra: ["values_file": values])
         }
+    }
+}
+
+/// Where a result folder goes and what is printed about it; shared by `interactions` and `extract`.
+struct ResultOptions: ParsableArguments {
+    @Option(help: "Output folder.")
+    var out: String
+    @Flag(help: "Replace an existing output folder.")
+    var force = false
+    @Option(help: "How many top primitives to print.")
+    var show = 10
+
+    /// Analyses the result, writes the folder atomically and prints the summary.
+    func write(_ r: InteractionResult, rule: SalientRule, extra: [String: Any]) throws {
+        let analysis = try InteractionAnalysis(r, rule: rule)
+        try ResultDirectory.write(r, analysis, to: out, force: force, extra: extra)
+        Report.print(r, analysis, show: show)
+        print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
     }
 }
 

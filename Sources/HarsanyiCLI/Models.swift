@@ -40,17 +40,11 @@ struct Extract: ParsableCommand {
             positions) or groups:FILE.json ({"players": [[element indices into the flattened sample], ...]}).
             Baseline: zero, value:X, mean:FILE.npy or tensor:FILE.npy (the sample's shape). Elements in no player
             are present unless --background masked. v = the --output of the --target class on each masked input.
-            The masked forwards run on the CPU path (OpenBLAS); the engine runs on the selected backend.
+            The masked forwards and the engine run on the selected backend (OpenCL kernels, or the CPU path with
+            OpenBLAS); on OpenCL without the linearity shortcut the masked inputs are made on the device.
             """)
 
-    @Option(help: "ONNX model (float32, one data input).")
-    var model: String
-    @Option(help: "Input .npy: a batch of samples along axis 0.")
-    var input: String
-    @Option(help: "Which sample of the batch.")
-    var index: Int = 0
-    @Option(help: "grid:RxC | features:i,j,... | positions:p,q,... | groups:FILE.json")
-    var players: String
+    @OptionGroup var sampleOptions: SampleOptions
     @Option(help: "zero | value:X | mean:FILE.npy | tensor:FILE.npy")
     var baseline: String = "zero"
     @Option(help: "present (default) or masked: what happens to elements that belong to no player.")
@@ -67,31 +61,18 @@ struct Extract: ParsableCommand {
     var maskAt: String?
     @Flag(help: "Do not use the linearity shortcut (the first operator after the mask point computed from n + 1 products).")
     var noLinearity = false
-    @Option(help: "Output folder.")
-    var out: String
-    @Flag(help: "Replace an existing output folder.")
-    var force = false
-    @Option(help: "How many top primitives to print.")
-    var show = 10
+    @OptionGroup var result: ResultOptions
     @OptionGroup var engine: EngineOptions
     @OptionGroup var options: BackendOptions
 
     func run() throws {
         try reportingErrors {
             let rule = try engine.rule()
-            try ResultDirectory.checkWritable(out, force: force)
+            try ResultDirectory.checkWritable(result.out, force: result.force)
             guard ["present", "masked"].contains(background) else { throw HarsanyiError.invalidArgument("--background must be present or masked") }
-            let m = try ONNXModel(path: model)
-            let x = try NPY.read(input)
-            guard x.shape.count >= 1, index >= 0, index < x.shape[0] else {
-                throw HarsanyiError.invalidArgument("--index \(index) is outside the batch of \(x.shape.first ?? 0) samples in \(input)")
-            }
-            let sampleShape = Array(x.shape.dropFirst())
-            let size = sampleShape.reduce(1, *)
-            let sample = Array(x.floats()[(index * size)..<((index + 1) * size)])
-            guard sample.allSatisfy(\.isFinite) else { throw HarsanyiError.badFile(path: input, reason: "sample \(index) has NaN or infinite values") }
-            try m.checkInputShape([1] + sampleShape)
-            let sampleTensor = Tensor(shape: [1] + sampleShape, floats: sample)
+            let (m, sampleTensor) = try sampleOptions.load()
+            let sampleShape = Array(sampleTensor.shape.dropFirst())
+            let players = sampleOptions.players, model = sampleOptions.model, input = sampleOptions.input, index = sampleOptions.index
             // Players and baseline index the tensor that is masked: the input, or --mask-at's tensor.
             let maskShape = maskAt == nil ? sampleShape : try SuffixPlan(model: m, start: maskAt!, sample: sampleTensor).sampleShape
             let spec = try PlayerSpec.parse(players)
@@ -130,20 +111,19 @@ struct Extract: ParsableCommand {
                 onDevice = try DeviceMaskedForward(plan: driver.plan, players: playerLists, baseline: base, maskBackground: background == "masked",
                                                    batch: driver.batchSize, backend: cl)
             }
-            let result: InteractionResult
+            let r: InteractionResult
             let forwardSeconds: Double
             if let onDevice {
                 let vBuffer = try onDevice.rewards(kind: reward, target: y, precision: engine.precision, progress: progress)
                 try selection.backend.finish()
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                result = try engine.run(device: vBuffer, backend: selection.backend)
+                r = try engine.run(device: vBuffer, backend: selection.backend)
             } else {
                 var v = try driver.rewards(kind: reward, target: y, progress: progress)
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                 if subtractEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
-                result = try engine.run(v: v, backend: selection.backend)
+                r = try engine.run(v: v, backend: selection.backend)
             }
-            let analysis = try InteractionAnalysis(result, rule: rule)
             let extra: [String: Any] = [
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
                 "baseline": baseline, "background": background, "target": y, "target_rule": target, "output": reward.rawValue,
@@ -152,13 +132,37 @@ struct Extract: ParsableCommand {
                 "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
             ]
-            try ResultDirectory.write(result, analysis, to: out, force: force, extra: extra)
             print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s (%.0f samples/s on %@%@)", model, index, y, total,
                          forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor,
                          driver.usesLinearity ? ", linearity shortcut" : onDevice != nil ? ", masked inputs made on the device" : ""))
-            Report.print(result, analysis, show: show)
-            print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
+            try result.write(r, rule: rule, extra: extra)
         }
+    }
+}
+
+/// The model, the sample and the players of a masked-forward job; shared by `extract` and `bench forward`.
+struct SampleOptions: ParsableArguments {
+    @Option(help: "ONNX model (float32, one data input).")
+    var model: String
+    @Option(help: "Input .npy: a batch of samples along axis 0.")
+    var input: String
+    @Option(help: "Which sample of the batch.")
+    var index: Int = 0
+    @Option(help: "grid:RxC | features:i,j,... | positions:p,q,... | groups:FILE.json")
+    var players: String
+
+    /// Loads the model and the chosen sample as a [1, ...] tensor, checked against the model's input shape.
+    func load() throws -> (ONNXModel, Tensor) {
+        let m = try ONNXModel(path: model)
+        let x = try NPY.read(input)
+        guard x.shape.count >= 1, index >= 0, index < x.shape[0] else {
+            throw HarsanyiError.invalidArgument("--index \(index) is outside the batch of \(x.shape.first ?? 0) samples in \(input)")
+        }
+        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
+        let sample = Array(x.floats()[(index * size)..<((index + 1) * size)])
+        guard sample.allSatisfy(\.isFinite) else { throw HarsanyiError.badFile(path: input, reason: "sample \(index) has NaN or infinite values") }
+        try m.checkInputShape([1] + shape)
+        return (m, Tensor(shape: [1] + shape, floats: sample))
     }
 }
 
@@ -188,14 +192,7 @@ struct BenchForward: ParsableCommand {
         commandName: "forward",
         abstract: "Masked samples per second of the 2^n masked forward passes (CPU path), with and without the linearity shortcut.")
 
-    @Option(help: "ONNX model.")
-    var model: String
-    @Option(help: "Input batch .npy.")
-    var input: String
-    @Option(help: "Which sample.")
-    var index: Int = 0
-    @Option(help: "Players (as for extract).")
-    var players: String
+    @OptionGroup var sampleOptions: SampleOptions
     @Option(help: "Masked inputs per batch.")
     var batch: Int = 256
     @Option(help: "Timed runs (median reported).")
@@ -207,13 +204,10 @@ struct BenchForward: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let backend = try options.select(requirement: nil, quiet: json).backend
-            let m = try ONNXModel(path: model)
-            let x = try NPY.read(input)
-            let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
-            guard index >= 0, index < (x.shape.first ?? 0) else { throw HarsanyiError.invalidArgument("--index out of range") }
-            let sample = Tensor(shape: [1] + shape, floats: Array(x.floats()[(index * size)..<((index + 1) * size)]))
-            let lists = try PlayerSpec.parse(players).resolve(sampleShape: shape)
-            var result: [String: Any] = ["model": model, "n": lists.count, "batch": batch]
+            let (m, sample) = try sampleOptions.load()
+            let shape = Array(sample.shape.dropFirst()), size = shape.reduce(1, *)
+            let lists = try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: shape)
+            var result: [String: Any] = ["model": sampleOptions.model, "n": lists.count, "batch": batch]
             for linear in [false, true] {
                 let f = try Extract.maskedForward(backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
                                                   baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: batch, linearity: linear)
