@@ -208,3 +208,81 @@ struct MaskAtTests {
         #expect(throws: HarsanyiError.self) { try SuffixPlan(model: model, start: "no-such-tensor", sample: sample) }
     }
 }
+
+@Suite("Opset-dependent semantics")
+struct OpsetTests {
+    /// A one-node model built with the generated protobuf types.
+    static func model(op: String, opset: Int64, attributes: [Onnx_AttributeProto], inputShape: [Int64], extraInputs: [Onnx_TensorProto] = []) throws -> String {
+        var m = Onnx_ModelProto()
+        m.irVersion = 7
+        var o = Onnx_OperatorSetIdProto()
+        o.version = opset
+        m.opsetImport = [o]
+        var n = Onnx_NodeProto()
+        n.name = "node"
+        n.opType = op
+        n.input = ["x"] + extraInputs.map(\.name)
+        n.output = ["y"]
+        n.attribute = attributes
+        m.graph.node = [n]
+        m.graph.initializer = extraInputs
+        var x = Onnx_ValueInfoProto()
+        x.name = "x"
+        x.type.tensorType.elemType = 1
+        x.type.tensorType.shape.dim = inputShape.map { var d = Onnx_TensorShapeProto.Dimension(); d.dimValue = $0; return d }
+        var y = Onnx_ValueInfoProto()
+        y.name = "y"
+        m.graph.input = [x]
+        m.graph.output = [y]
+        let path = NSTemporaryDirectory() + "harsanyi-opset-\(UUID().uuidString).onnx"
+        try AtomicFile.write(Array(try m.serializedBytes() as [UInt8]), to: path)
+        return path
+    }
+
+    static func ints(_ name: String, _ v: [Int64]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .ints
+        a.ints = v
+        return a
+    }
+
+    static func int(_ name: String, _ v: Int64) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .int
+        a.i = v
+        return a
+    }
+
+    @Test("Softmax before opset 13 normalises the flattened trailing axes; from 13 one axis")
+    func softmax() throws {
+        let x = (0..<24).map { Float($0 % 7) * 0.3 }
+        for (opset, flattened) in [(Int64(11), true), (13, false)] {
+            let path = try Self.model(op: "Softmax", opset: opset, attributes: [Self.int("axis", 1)], inputShape: [2, 3, 4])
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let y = try ONNXModel(path: path).run(Tensor(shape: [2, 3, 4], floats: x)).floats
+            for b in 0..<2 {
+                if flattened {  // one softmax over the 12 values of each batch item
+                    let sum = y[(b * 12)..<((b + 1) * 12)].reduce(0, +)
+                    #expect(abs(sum - 1) < 1e-5, "opset 11: batch \(b) sums to \(sum)")
+                } else {  // a softmax over axis 1 (3 values) for each of the 4 positions
+                    for k in 0..<4 {
+                        let sum = (0..<3).map { y[b * 12 + $0 * 4 + k] }.reduce(0, +)
+                        #expect(abs(sum - 1) < 1e-5, "opset 13: batch \(b) position \(k) sums to \(sum)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("Squeeze and Unsqueeze take axes as an attribute before opset 13")
+    func axesAttribute() throws {
+        let up = try Self.model(op: "Unsqueeze", opset: 11, attributes: [Self.ints("axes", [0, 3])], inputShape: [2, 3])
+        let down = try Self.model(op: "Squeeze", opset: 11, attributes: [Self.ints("axes", [1])], inputShape: [2, 1, 3])
+        defer { try? FileManager.default.removeItem(atPath: up); try? FileManager.default.removeItem(atPath: down) }
+        let x = (0..<6).map(Float.init)
+        #expect(try ONNXModel(path: up).run(Tensor(shape: [2, 3], floats: x)).shape == [1, 2, 3, 1])
+        #expect(try ONNXModel(path: down).run(Tensor(shape: [2, 1, 3], floats: x)).shape == [2, 3])
+    }
+}
