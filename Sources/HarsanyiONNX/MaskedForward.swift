@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HarsanyiCore
 
@@ -228,31 +229,88 @@ public struct MaskedForward {
         return try runner.run(Tensor(shape: [count] + sampleShape, floats: batch))
     }
 
-    /// v(S) for all 2^n subsets. `progress` gets the number of subsets done after each batch.
+    /// v(S) for all 2^n subsets. `progress` gets the number of subsets done after each batch. On the CPU path the
+    /// batches run on all cores at once (each batch is independent); other runners get them one at a time.
     public func rewards(kind: RewardKind, target: Int, progress: ((Int) -> Void)? = nil) throws -> [Double] {
         let total = 1 << n
+        let batches = (total + batchSize - 1) / batchSize
         var v = [Double](repeating: 0, count: total)
-        var start = 0
-        while start < total {
-            let count = min(batchSize, total - start)
-            let y = try outputs(from: start, count: count)
-            let classes = y.count / count
-            guard target < classes || kind == .binary else {
-                throw HarsanyiError.invalidArgument("target class \(target) but the model has \(classes) outputs")
-            }
-            let f = y.floats
-            for j in 0..<count {
-                let row = f[(j * classes)..<((j + 1) * classes)]
-                guard row.allSatisfy(\.isFinite) else {
-                    throw HarsanyiError.invalidArgument("the model output for subset \(start + j) has NaN or infinite values")
+        let state = BatchState()
+        let parallel = runner is CPUSuffixRunner && batches > 1
+        v.withUnsafeMutableBufferPointer { out in
+            let out = UnsafeMutableSendableBuffer(out)
+            let work: (Int) -> Void = { b in
+                let start = b * batchSize, count = Swift.min(batchSize, total - start)
+                do {
+                    let y = try outputs(from: start, count: count)
+                    let classes = y.count / count
+                    guard target < classes || kind == .binary else {
+                        throw HarsanyiError.invalidArgument("target class \(target) but the model has \(classes) outputs")
+                    }
+                    let f = y.floats
+                    for j in 0..<count {
+                        let row = f[(j * classes)..<((j + 1) * classes)]
+                        guard row.allSatisfy(\.isFinite) else {
+                            throw HarsanyiError.invalidArgument("the model output for subset \(start + j) has NaN or infinite values")
+                        }
+                        out.buffer[start + j] = kind.value(row, target: target)
+                    }
+                    progress?(state.add(count))
+                } catch {
+                    state.fail(error)
                 }
-                v[start + j] = kind.value(row, target: target)
             }
-            start += count
-            progress?(start)
+            if parallel {
+                let job = SendableJob(work)
+                DispatchQueue.concurrentPerform(iterations: batches) { b in
+                    if state.failure == nil { job.run(b) }
+                }
+            } else {
+                for b in 0..<batches where state.failure == nil { work(b) }
+            }
         }
+        if let failure = state.failure { throw failure }
         return v
     }
+}
+
+/// Progress and the first error of batches that may run concurrently.
+final class BatchState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+    private var error: Error?
+
+    var failure: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return error
+    }
+
+    /// Adds `count` finished subsets; returns the total so far.
+    func add(_ count: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        done += count
+        return done
+    }
+
+    func fail(_ e: Error) {
+        lock.lock()
+        if error == nil { error = e }
+        lock.unlock()
+    }
+}
+
+/// A batch job handed to concurrently running workers; what it touches is disjoint per batch or locked.
+struct SendableJob: @unchecked Sendable {
+    let run: (Int) -> Void
+    init(_ run: @escaping (Int) -> Void) { self.run = run }
+}
+
+/// A buffer that concurrently running batches write into, each at its own indices.
+struct UnsafeMutableSendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }
 
 /// The linearity shortcut: A(x_S) = A(x_∅) + Σ_{i∈S} c_i with c_i = A(x_∅ + Δ_i) − A(x_∅), A an affine chain.
