@@ -255,7 +255,7 @@ public struct MaskedForward {
                         }
                         out.buffer[start + j] = kind.value(row, target: target)
                     }
-                    progress?(state.add(count))
+                    state.add(count, then: progress)
                 } catch {
                     state.fail(error)
                 }
@@ -286,12 +286,12 @@ final class BatchState: @unchecked Sendable {
         return error
     }
 
-    /// Adds `count` finished subsets; returns the total so far.
-    func add(_ count: Int) -> Int {
+    /// Adds `count` finished subsets and reports the total so far, one report at a time.
+    func add(_ count: Int, then report: ((Int) -> Void)?) {
         lock.lock()
         defer { lock.unlock() }
         done += count
-        return done
+        report?(done)
     }
 
     func fail(_ e: Error) {
