@@ -40,3 +40,18 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(1)
     }
 }
+
+/// Wall-clock laps printed to stderr when enabled.
+struct PhaseClock {
+    let enabled: Bool
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    mutating func lap(_ what: String) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        Console.note(String(format: "%@: %.1f ms", what, Double(now - last) * 1e-6))
+        last = now
+    }
+}

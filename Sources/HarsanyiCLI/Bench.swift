@@ -109,21 +109,6 @@ func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
 }
 
-/// Wall-clock laps printed to stderr when enabled.
-struct PhaseClock {
-    let enabled: Bool
-    private var last = DispatchTime.now().uptimeNanoseconds
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    mutating func lap(_ what: String) {
-        guard enabled else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        Console.note(String(format: "%@: %.1f ms", what, Double(now - last) * 1e-6))
-        last = now
-    }
-}
-
 struct BenchInteractions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interactions",

@@ -107,9 +107,9 @@ struct Extract: ParsableCommand {
             }
             // On OpenCL without the shortcut, masked inputs are made on the device and v stays there for the engine.
             var onDevice: DeviceMaskedForward?
-            if let cl = selection.backend as? OpenCLBackend, !driver.usesLinearity, !subtractEmpty, driver.executor.hasPrefix("OpenCL") {
+            if let cl = selection.backend as? OpenCLBackend, let runner = driver.runner as? OpenCLModel, !driver.usesLinearity, !subtractEmpty {
                 onDevice = try DeviceMaskedForward(plan: driver.plan, players: playerLists, baseline: base, maskBackground: background == "masked",
-                                                   batch: driver.batchSize, backend: cl)
+                                                   batch: driver.batchSize, backend: cl, runner: runner)
             }
             let r: InteractionResult
             let forwardSeconds: Double

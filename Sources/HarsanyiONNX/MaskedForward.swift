@@ -171,7 +171,7 @@ public struct MaskedForward {
     /// The precomputed linear operator outputs, when the shortcut applies and is enabled.
     private(set) var shortcut: LinearShortcut?
     /// Runs the batches: the suffix after the mask point, or after the shortcut's affine chain.
-    private(set) var runner: BatchRunner
+    public private(set) var runner: BatchRunner
     /// Where the batches run (from the runner factory).
     public let executor: String
 

@@ -18,9 +18,11 @@ public final class DeviceMaskedForward {
     /// - Parameters:
     ///   - plan: the model's suffix after the mask point (see `SuffixPlan`).
     ///   - players: element lists into one sample of the mask point; batch: masked inputs per launch.
-    public init(plan: SuffixPlan, players: [[Int]], baseline: [Float], maskBackground: Bool, batch: Int, backend: OpenCLBackend) throws {
+    ///   - runner: an executor already built for `plan` on `backend` (its weights are on the device); nil makes one.
+    public init(plan: SuffixPlan, players: [[Int]], baseline: [Float], maskBackground: Bool, batch: Int, backend: OpenCLBackend,
+                runner: OpenCLModel? = nil) throws {
         self.backend = backend
-        runner = try OpenCLModel(suffix: plan, backend: backend)
+        self.runner = try runner ?? OpenCLModel(suffix: plan, backend: backend)
         size = plan.sampleValue.count
         n = players.count
         self.batch = max(1, min(batch, 1 << n))

@@ -27,6 +27,16 @@ struct OperatorCase: CustomTestStringConvertible, Sendable {
     }
 }
 
+extension OperatorCase {
+    /// A trained fixture model and its test sample `index` as a [1, ...] tensor (with the per-sample shape).
+    static func modelAndSample(_ name: String, index: Int = 0) throws -> (model: ONNXModel, sample: Tensor, shape: [Int]) {
+        let model = try ONNXModel(path: dir.appendingPathComponent("\(name).onnx").path)
+        let x = try NPY.read(dir.appendingPathComponent("\(name).inputs.npy").path)
+        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
+        return (model, Tensor(shape: [1] + shape, floats: Array(x.floats()[(index * size)..<((index + 1) * size)])), shape)
+    }
+}
+
 /// onnxruntime is the reference: relative error 1e-4 of the output's largest magnitude (the issue's bar), which
 /// covers float32 summation-order differences (onnxruntime with graph optimisations off, see the fixtures' README).
 let onnxTolerance = 1e-4
@@ -75,26 +85,10 @@ struct ONNXTests {
         #expect(throws: HarsanyiError.self) { try ONNXModel(path: dir + "/junk.onnx") }
         // An unsupported operator and an opset outside 11...21 are load-time errors naming the node / the opset.
         for (op, opset, message) in [("Erf", Int64(13), "node erf1: operator Erf is not supported"), ("Relu", Int64(9), "opset 9")] {
-            var m = Onnx_ModelProto()
-            m.irVersion = 8
-            var o = Onnx_OperatorSetIdProto()
-            o.version = opset
-            m.opsetImport = [o]
-            var n = Onnx_NodeProto()
-            n.name = "erf1"
-            n.opType = op
-            n.input = ["x"]
-            n.output = ["y"]
-            m.graph.node = [n]
-            var x = Onnx_ValueInfoProto()
-            x.name = "x"
-            var y = Onnx_ValueInfoProto()
-            y.name = "y"
-            m.graph.input = [x]
-            m.graph.output = [y]
-            try AtomicFile.write(Array(try m.serializedBytes() as [UInt8]), to: dir + "/\(op).onnx")
+            let path = try OpsetTests.model(op: op, opset: opset, attributes: [], inputShape: [2], nodeName: "erf1")
+            defer { try? FileManager.default.removeItem(atPath: path) }
             do {
-                _ = try ONNXModel(path: dir + "/\(op).onnx")
+                _ = try ONNXModel(path: path)
                 Issue.record("\(op) opset \(opset) loaded")
             } catch let e as HarsanyiError {
                 #expect("\(e)".contains(message), "\(e)")
@@ -133,11 +127,8 @@ struct MaskedForwardTests {
     @Test("v(S) of every masked input equals onnxruntime's log-odds", arguments: ["mlp_breast_cancer", "lenet_digits", "resnet_digits"])
     func maskedLogOdds(_ name: String) throws {
         let spec = try Self.spec(name)
-        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("\(name).onnx").path)
-        let x = try NPY.read(OperatorCase.dir.appendingPathComponent("\(name).inputs.npy").path)
-        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
-        let index = spec["sample_index"] as! Int
-        let sample = Array(x.floats()[(index * size)..<((index + 1) * size)])
+        let (model, sampleTensor, shape) = try OperatorCase.modelAndSample(name, index: spec["sample_index"] as! Int)
+        let size = shape.reduce(1, *), sample = sampleTensor.floats
         let players = spec["players"] as! [[Int]]
         let baseline: [Float]
         if let b = spec["baseline"] as? [String: Any], let file = b["file"] as? String {
@@ -212,14 +203,15 @@ struct MaskAtTests {
 @Suite("Opset-dependent semantics")
 struct OpsetTests {
     /// A one-node model built with the generated protobuf types.
-    static func model(op: String, opset: Int64, attributes: [Onnx_AttributeProto], inputShape: [Int64], extraInputs: [Onnx_TensorProto] = []) throws -> String {
+    static func model(op: String, opset: Int64, attributes: [Onnx_AttributeProto], inputShape: [Int64], extraInputs: [Onnx_TensorProto] = [],
+                      nodeName: String = "node") throws -> String {
         var m = Onnx_ModelProto()
         m.irVersion = 7
         var o = Onnx_OperatorSetIdProto()
         o.version = opset
         m.opsetImport = [o]
         var n = Onnx_NodeProto()
-        n.name = "node"
+        n.name = nodeName
         n.opType = op
         n.input = ["x"] + extraInputs.map(\.name)
         n.output = ["y"]

@@ -447,10 +447,7 @@ struct OpenCLMaskedForwardTests {
     @Test("the OpenCL runner gives the CPU path's v (input masking, linearity shortcut, intermediate tensor)",
           .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason), arguments: ["mlp_breast_cancer", "lenet_digits", "resnet_digits"])
     func sameAsCPU(_ name: String) throws {
-        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("\(name).onnx").path)
-        let x = try NPY.read(OperatorCase.dir.appendingPathComponent("\(name).inputs.npy").path)
-        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
-        let sample = Tensor(shape: [1] + shape, floats: Array(x.floats()[0..<size]))
+        let (model, sample, shape) = try OperatorCase.modelAndSample(name)
         let players = name.hasPrefix("mlp") ? (0..<8).map { [$0] } : try PlayerSpec.grid(rows: 2, columns: 4).resolve(sampleShape: shape)
         let cl = TestBackends.opencl(.cpuStyle)
         var masks: [String?] = [nil]
@@ -476,10 +473,8 @@ struct DeviceMaskedForwardTests {
     @Test("v from device-made masked inputs equals the CPU path's, for every reward kind; it feeds the engine directly",
           .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason), arguments: ["mlp_breast_cancer", "lenet_digits", "resnet_digits"])
     func sameAsCPU(_ name: String) throws {
-        let model = try ONNXModel(path: OperatorCase.dir.appendingPathComponent("\(name).onnx").path)
-        let x = try NPY.read(OperatorCase.dir.appendingPathComponent("\(name).inputs.npy").path)
-        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
-        let sample = Tensor(shape: [1] + shape, floats: Array(x.floats()[0..<size]))
+        let (model, sample, shape) = try OperatorCase.modelAndSample(name)
+        let size = shape.reduce(1, *)
         let players = name.hasPrefix("mlp") ? (0..<7).map { [$0] } : try PlayerSpec.grid(rows: 2, columns: 4).resolve(sampleShape: shape)
         let baseline = (0..<size).map { Float($0 % 3) * 0.1 }
         let cl = TestBackends.opencl(.cpuStyle)
