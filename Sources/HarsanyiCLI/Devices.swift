@@ -1,5 +1,6 @@
 import ArgumentParser
 import HarsanyiCore
+import HarsanyiONNX
 import HarsanyiOpenCL
 
 struct Devices: ParsableCommand {
@@ -21,6 +22,7 @@ struct Devices: ParsableCommand {
             }
             let selection = try options.select(requirement: nil, quiet: true)
             print("backend: \(selection.backend.kind) (\(selection.reason))")
+            print("CPU path matrix products: OpenBLAS, \(BLASKernels.coreName) kernels")
         }
     }
 }

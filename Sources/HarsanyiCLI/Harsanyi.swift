@@ -1,4 +1,5 @@
 import ArgumentParser
+import HarsanyiONNX
 
 @main
 struct Harsanyi: ParsableCommand {
@@ -11,4 +12,10 @@ struct Harsanyi: ParsableCommand {
             HARSANYI_BACKEND=auto|opencl|cpu, HARSANYI_DEVICE=P:D, HARSANYI_KERNEL_DIR=<dir>; options win.
             """,
         subcommands: [Extract.self, Interactions.self, Forward.self, Devices.self, Transform.self, Bench.self])
+
+    /// Picks OpenBLAS's kernels for this CPU first (it may re-execute the program once; see `BLASKernels`).
+    static func main() {
+        BLASKernels.selectKernels(arguments: CommandLine.unsafeArgv)
+        main(nil)
+    }
 }
