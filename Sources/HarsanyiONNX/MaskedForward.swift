@@ -169,7 +169,7 @@ public struct MaskedForward {
     public let maskBackground: Bool
     public let batchSize: Int
     /// The precomputed linear operator outputs, when the shortcut applies and is enabled.
-    private(set) var shortcut: LinearShortcut?
+    public private(set) var shortcut: LinearShortcut?
     /// Runs the batches: the suffix after the mask point, or after the shortcut's affine chain.
     public private(set) var runner: BatchRunner
     /// Where the batches run (from the runner factory).
@@ -314,12 +314,14 @@ struct UnsafeMutableSendableBuffer<T>: @unchecked Sendable {
 }
 
 /// The linearity shortcut: A(x_S) = A(x_∅) + Σ_{i∈S} c_i with c_i = A(x_∅ + Δ_i) − A(x_∅), A an affine chain.
-struct LinearShortcut {
-    let suffix: SuffixPlan
+public struct LinearShortcut: Sendable {
+    /// The model after the affine chain, fed with the chain's output rows.
+    public let suffix: SuffixPlan
     /// A(x_∅), and c_i per player, each of one output row.
-    let empty: [Float]
-    let contributions: [[Float]]
-    let rowShape: [Int]
+    public let empty: [Float]
+    public let contributions: [[Float]]
+    /// The shape of one output row (without the batch axis).
+    public let rowShape: [Int]
 
     init(_ f: MaskedForward, chain: [Node], sample: Tensor) throws {
         let size = f.sample.count
@@ -340,7 +342,7 @@ struct LinearShortcut {
 
     /// The chain's output for subsets [start, start + count), start a multiple of count's power of two:
     /// row(start) by summation, then row(s) = row(s with its lowest bit cleared) + c_(lowest bit of s).
-    func rows(from start: Int, count: Int) -> Tensor {
+    public func rows(from start: Int, count: Int) -> Tensor {
         let size = empty.count
         var rows = [Float](repeating: 0, count: count * size)
         rows.withUnsafeMutableBufferPointer { r in
