@@ -132,21 +132,25 @@ public enum RewardKind: String, Sendable, CaseIterable {
     /// A single-logit binary model: v = z if y = 1 else −z (the log-odds of a sigmoid).
     case binary
 
+    /// v from one output row, in Double, without allocating (it runs once per masked sample).
     public func value(_ z: ArraySlice<Float>, target y: Int) -> Double {
-        let zs = z.map(Double.init)
-        func lse(_ xs: [Double]) -> Double {
-            guard let m = xs.max(), m.isFinite else { return xs.max() ?? -.infinity }
-            return m + log(xs.reduce(0) { $0 + exp($1 - m) })
+        let lo = z.startIndex, hi = z.endIndex
+        /// log Σ exp(z_c) over c ≠ skip (stable: the largest term factored out); −∞ for no terms.
+        func lse(skip: Int?) -> Double {
+            var m = -Double.infinity
+            for c in lo..<hi where c - lo != skip { m = Swift.max(m, Double(z[c])) }
+            guard m.isFinite else { return m }
+            var s = 0.0
+            for c in lo..<hi where c - lo != skip { s += exp(Double(z[c]) - m) }
+            return m + log(s)
         }
+        let zy = Double(z[lo + (self == .binary ? 0 : y)])
         switch self {
-        case .logOdds:
-            var others = zs
-            others.remove(at: y)
-            return zs[y] - lse(others)
-        case .logit: return zs[y]
-        case .logProbability: return zs[y] - lse(zs)
-        case .probability: return exp(zs[y] - lse(zs))
-        case .binary: return y == 1 ? zs[0] : -zs[0]
+        case .logOdds: return zy - lse(skip: y)
+        case .logit: return zy
+        case .logProbability: return zy - lse(skip: nil)
+        case .probability: return exp(zy - lse(skip: nil))
+        case .binary: return y == 1 ? zy : -zy
         }
     }
 }
@@ -220,13 +224,13 @@ public struct MaskedForward {
 
     /// Model outputs for subsets [start, start + count): [count, C].
     public func outputs(from start: Int, count: Int) throws -> Tensor {
-        if let shortcut { return try runner.run(shortcut.rows(from: start, count: count)) }
+        if let shortcut {
+            return try runner.run(count: count, sampleShape: shortcut.rowShape) { shortcut.fillRows(from: start, count: count, into: $0) }
+        }
         let size = sample.count
-        var batch = [Float](repeating: 0, count: count * size)
-        batch.withUnsafeMutableBufferPointer { b in
+        return try runner.run(count: count, sampleShape: sampleShape) { b in
             for j in 0..<count { masked(start + j, into: UnsafeMutableBufferPointer(rebasing: b[(j * size)..<((j + 1) * size)])) }
         }
-        return try runner.run(Tensor(shape: [count] + sampleShape, floats: batch))
     }
 
     /// v(S) for all 2^n subsets. `progress` gets the number of subsets done after each batch. On the CPU path the
@@ -343,24 +347,27 @@ public struct LinearShortcut: Sendable {
     /// The chain's output for subsets [start, start + count), start a multiple of count's power of two:
     /// row(start) by summation, then row(s) = row(s with its lowest bit cleared) + c_(lowest bit of s).
     public func rows(from start: Int, count: Int) -> Tensor {
+        var rows = [Float](repeating: 0, count: count * empty.count)
+        rows.withUnsafeMutableBufferPointer { fillRows(from: start, count: count, into: $0) }
+        return Tensor(shape: [count] + rowShape, floats: rows)
+    }
+
+    /// `rows(from:count:)` written into `r` (count · row size floats).
+    public func fillRows(from start: Int, count: Int, into r: UnsafeMutableBufferPointer<Float>) {
         let size = empty.count
-        var rows = [Float](repeating: 0, count: count * size)
-        rows.withUnsafeMutableBufferPointer { r in
-            let base = r.baseAddress!
-            base.update(from: empty, count: size)
-            for (k, c) in contributions.enumerated() where start & (1 << k) != 0 {
-                for i in 0..<size { base[i] += c[i] }
-            }
-            for j in 1..<max(1, count) {
-                let s = start + j
-                let parent = (s & (s - 1)) - start
-                let bit = s.trailingZeroBitCount
-                let dst = base + j * size, src = base + parent * size
-                contributions[bit].withUnsafeBufferPointer { c in
-                    for i in 0..<size { dst[i] = src[i] + c[i] }
-                }
+        guard count > 0, size > 0, let base = r.baseAddress else { return }
+        base.update(from: empty, count: size)
+        for (k, c) in contributions.enumerated() where start & (1 << k) != 0 {
+            for i in 0..<size { base[i] += c[i] }
+        }
+        for j in 1..<count {
+            let s = start + j
+            let parent = (s & (s - 1)) - start
+            let bit = s.trailingZeroBitCount
+            let dst = base + j * size, src = base + parent * size
+            contributions[bit].withUnsafeBufferPointer { c in
+                for i in 0..<size { dst[i] = src[i] + c[i] }
             }
         }
-        return Tensor(shape: [count] + rowShape, floats: rows)
     }
 }

@@ -7,13 +7,78 @@ import HarsanyiCore
 /// Something that runs a batch of a model (or of a model's suffix) and returns its output.
 public protocol BatchRunner: AnyObject {
     func run(_ x: Tensor) throws -> Tensor
+    /// Runs a batch of `count` samples of per-sample shape `sampleShape` whose values `fill` writes (count · Π shape
+    /// floats, sample after sample), so that a runner can take them straight into its own memory.
+    func run(count: Int, sampleShape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> Tensor
 }
 
-/// The CPU-path runner of a suffix plan.
-public final class CPUSuffixRunner: BatchRunner {
+extension BatchRunner {
+    public func run(count: Int, sampleShape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> Tensor {
+        var values = [Float](repeating: 0, count: count * sampleShape.reduce(1, *))
+        try values.withUnsafeMutableBufferPointer { try fill($0) }
+        return try run(Tensor(shape: [count] + sampleShape, floats: values))
+    }
+}
+
+/// The CPU-path runner of a suffix plan: a `CPUProgram` compiled per batch size (fused kernels over one reused
+/// arena), or the operator interpreter (`SuffixPlan.run`) when the plan cannot be compiled or
+/// HARSANYI_CPU_EXECUTOR=interpreter asks for it (both give the same values up to float rounding).
+public final class CPUSuffixRunner: BatchRunner, @unchecked Sendable {
     public let plan: SuffixPlan
-    public init(_ plan: SuffixPlan) { self.plan = plan }
-    public func run(_ x: Tensor) throws -> Tensor { try plan.run(x) }
+    /// Whether batches go through compiled programs (else the interpreter).
+    public let compiled: Bool
+    private let lock = NSLock()
+    private var programs: [Int: CPUProgram] = [:]
+    private var failure: String?
+
+    /// The default executor: compiled unless HARSANYI_CPU_EXECUTOR=interpreter.
+    public static var compiledByDefault: Bool { ProcessInfo.processInfo.environment["HARSANYI_CPU_EXECUTOR"] != "interpreter" }
+
+    public init(_ plan: SuffixPlan, compiled: Bool = CPUSuffixRunner.compiledByDefault) {
+        self.plan = plan
+        self.compiled = compiled
+    }
+
+    /// What runs the batches: "compiled", "compiled (interpreted nodes: ...)", or "interpreter (why)".
+    public var status: String {
+        lock.lock()
+        defer { lock.unlock() }
+        if !compiled { return "interpreter (HARSANYI_CPU_EXECUTOR=interpreter)" }
+        if let failure { return "interpreter (\(failure))" }
+        let nodes = Set(programs.values.flatMap(\.interpreted)).sorted()
+        return nodes.isEmpty ? "compiled" : "compiled (interpreted nodes: \(nodes.joined(separator: ", ")))"
+    }
+
+    /// The program for `batch`, compiled on first use; nil when compilation failed (the interpreter runs instead).
+    func program(_ batch: Int) -> CPUProgram? {
+        guard compiled, batch > 0 else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        if failure != nil { return nil }
+        if let p = programs[batch] { return p }
+        do {
+            let p = try CPUProgram(plan: plan, batch: batch)
+            programs[batch] = p
+            return p
+        } catch {
+            failure = "\(error)"
+            return nil
+        }
+    }
+
+    public func run(_ x: Tensor) throws -> Tensor {
+        guard x.dtype == .float32, let p = program(x.shape.first ?? 1), p.input.shape == x.shape else { return try plan.run(x) }
+        return try p.run { _ = $0.update(fromContentsOf: x.floats) }
+    }
+
+    public func run(count: Int, sampleShape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> Tensor {
+        guard let p = program(count), p.input.shape == [count] + sampleShape else {
+            var values = [Float](repeating: 0, count: count * sampleShape.reduce(1, *))
+            try values.withUnsafeMutableBufferPointer { try fill($0) }
+            return try plan.run(Tensor(shape: [count] + sampleShape, floats: values))
+        }
+        return try p.run(fill: fill)
+    }
 }
 
 public struct SuffixPlan: @unchecked Sendable {

@@ -10,6 +10,8 @@ struct OperatorCase: CustomTestStringConvertible, Sendable {
     let name: String
     let inputs: [(name: String, file: String)]
     let output: String
+    /// Whether the first input's first axis is a batch (symbolic in the model): then each sample is independent.
+    var batched = false
     var testDescription: String { name }
 
     static let dir = SparsifierFixture.root.appendingPathComponent("onnx")
@@ -22,7 +24,8 @@ struct OperatorCase: CustomTestStringConvertible, Sendable {
             OperatorCase(
                 name: c["name"] as! String,
                 inputs: (c["inputs"] as! [[String: Any]]).map { ($0["name"] as! String, $0["file"] as! String) },
-                output: (c["output"] as! [String: Any])["file"] as! String)
+                output: (c["output"] as! [String: Any])["file"] as! String,
+                batched: ((c["inputs"] as! [[String: Any]]).first?["symbolic_batch"] as? Bool) ?? false)
         }
     }
 }

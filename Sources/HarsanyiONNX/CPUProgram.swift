@@ -1,0 +1,623 @@
+import CBLAS
+import Foundation
+import HarsanyiCore
+
+/// A suffix plan compiled for the CPU path at one batch size: what runs each of the 2^n / batch masked batches.
+///
+/// Compilation runs the plan once through the operator interpreter (`ONNXModel.evaluate`) on a batch of that size,
+/// which fixes every tensor's shape and every shape-arithmetic value, then lays out every float tensor the batch
+/// computes at a fixed offset of one arena (one allocation per concurrently running batch, reused across batches)
+/// and turns each node into a kernel over arena pointers:
+///   - Conv: im2col into arena scratch, one OpenBLAS sgemm per group, and a scatter that adds the bias and applies
+///     a fused ReLU. A BatchNormalization that is the Conv's only reader is folded into its weights and bias
+///     (w'_o = w_o·s_o, b'_o = (b_o − μ_o)·s_o + β_o, s_o = γ_o / √(σ²_o + ε)), as onnxruntime does.
+///   - Gemm (bias pre-broadcast, fused ReLU), MatMul with a 2-D constant right operand: one sgemm.
+///   - Elementwise unary and binary ops (broadcast strides, innermost axis in a tight loop), pools with
+///     precomputed window taps, GlobalAveragePool, Concat, and views (Flatten, Reshape, Squeeze, Unsqueeze,
+///     Identity, Dropout) that only rename an arena region.
+///   - Anything else (Softmax, reductions, Transpose, ...) goes through the interpreter on copies of its inputs.
+/// The results are the interpreter's up to float rounding (the folded BatchNorm and fused bias round differently);
+/// tests hold both to onnxruntime's outputs. Cost per batch: the arithmetic plus no allocation.
+final class CPUProgram: @unchecked Sendable {
+    /// A float tensor in the arena.
+    struct Slot {
+        var offset: Int
+        var shape: [Int]
+        var count: Int { shape.reduce(1, *) }
+    }
+
+    /// An operand: an arena region or a constant owned by the program.
+    enum Operand {
+        case slot(Slot)
+        case constant(UnsafePointer<Float>, [Int])
+        var shape: [Int] {
+            switch self {
+            case .slot(let s): return s.shape
+            case .constant(_, let shape): return shape
+            }
+        }
+        func pointer(_ arena: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+            switch self {
+            case .slot(let s): return UnsafePointer(arena + s.offset)
+            case .constant(let p, _): return p
+            }
+        }
+    }
+
+    typealias Kernel = (UnsafeMutablePointer<Float>) throws -> Void
+
+    let batch: Int
+    /// Where the batch's input goes, and where its output appears.
+    private(set) var input = Slot(offset: 0, shape: [])
+    private(set) var output = Slot(offset: 0, shape: [])
+    private(set) var kernels: [(op: String, run: Kernel)] = []
+    private(set) var arenaCount = 0
+    /// Nodes that run through the interpreter (for reports and tests).
+    private(set) var interpreted: [String] = []
+    private var constants: [UnsafeMutablePointer<Float>] = []
+    private var intTables: [UnsafeMutablePointer<Int>] = []
+    private let lock = NSLock()
+    private var freeArenas: [UnsafeMutablePointer<Float>] = []
+
+    deinit {
+        for c in constants { c.deallocate() }
+        for t in intTables { t.deallocate() }
+        for a in freeArenas { a.deallocate() }
+    }
+
+    init(plan: SuffixPlan, batch: Int) throws {
+        self.batch = batch
+        let model = plan.model
+        // 1. Shapes and shape-arithmetic values, from one interpreted batch.
+        var values = plan.fixed
+        for (k, t) in plan.fixed where model.constants[k] == nil && t.shape.first == 1 && batch > 1 && t.dtype == .float32 {
+            values[k] = Tensor(shape: [batch] + t.shape.dropFirst(), floats: Array([[Float]](repeating: t.floats, count: batch).joined()))
+        }
+        values[plan.start] = Tensor(shape: [batch] + plan.sampleShape, floats: Array([[Float]](repeating: plan.sampleValue, count: batch).joined()))
+        var dynamic: Set<String> = [plan.start]
+        for n in plan.steps {
+            let ins = try n.inputs.map { name -> Tensor? in
+                guard !name.isEmpty else { return nil }
+                guard let t = values[name] ?? model.constants[name] else { throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing") }
+                return t
+            }
+            let outs = try ONNXModel.evaluate(n, ins, opset: model.graph.opset)
+            let readsData = n.inputs.contains { dynamic.contains($0) && values[$0]?.dtype == .float32 }
+            for (name, t) in zip(n.outputs, outs) where !name.isEmpty {
+                values[name] = t
+                // Integer results of data (not of shapes) would change per batch: not compiled.
+                if t.dtype == .float32 { dynamic.insert(name) } else if readsData && n.op != "Shape" {
+                    throw HarsanyiError.unsupported("node \(n.name): integer tensor computed from data")
+                }
+            }
+        }
+        // 2. Readers of each tensor (the model output counts as one), for fusion.
+        var readers: [String: Int] = [model.outputName: 1]
+        for n in plan.steps { for i in n.inputs where !i.isEmpty { readers[i, default: 0] += 1 } }
+
+        var slots: [String: Slot] = [:]
+        func allocate(_ shape: [Int]) -> Slot {
+            let s = Slot(offset: arenaCount, shape: shape)
+            arenaCount += (s.count + 15) / 16 * 16  // 64-byte aligned regions
+            return s
+        }
+        func constant(_ values: [Float]) -> UnsafePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(values.count, 1))
+            p.initialize(repeating: 0, count: max(values.count, 1))
+            values.withUnsafeBufferPointer { if let b = $0.baseAddress { p.update(from: b, count: values.count) } }
+            constants.append(p)
+            return UnsafePointer(p)
+        }
+        func operand(_ name: String) throws -> Operand {
+            if let s = slots[name] { return .slot(s) }
+            guard let t = values[name] ?? model.constants[name] else { throw HarsanyiError.invalidArgument("tensor '\(name)' is missing") }
+            return .constant(constant(t.asFloats), t.shape)
+        }
+        func shape(_ name: String) -> [Int] { values[name]?.shape ?? [] }
+
+        // The interpreter for one node, on copies of its inputs; its first output is copied into the arena.
+        func fallback(_ n: Node, _ slots: inout [String: Slot]) throws {
+            if n.outputs.dropFirst().contains(where: { !$0.isEmpty && readers[$0] != nil }) {
+                throw HarsanyiError.unsupported("node \(n.name): \(n.op) with more than one output read")
+            }
+            let outName = n.outputs[0], shape = values[outName]!.shape
+            let ins: [(name: String, slot: Slot?, fixed: Tensor?)] = n.inputs.map { name in
+                if name.isEmpty { return (name, nil, nil) }
+                if let s = slots[name] { return (name, s, nil) }
+                return (name, nil, values[name] ?? model.constants[name])
+            }
+            let y = allocate(shape)
+            slots[outName] = y
+            interpreted.append("\(n.name) (\(n.op))")
+            let opset = model.graph.opset
+            kernels.append((n.op, { p in
+                let tensors: [Tensor?] = ins.map { i in
+                    if let s = i.slot { return Tensor(shape: s.shape, floats: Array(UnsafeBufferPointer(start: p + s.offset, count: s.count))) }
+                    return i.fixed
+                }
+                let r = try ONNXModel.evaluate(n, tensors, opset: opset)[0]
+                guard r.shape == shape, r.dtype == .float32 else {
+                    throw HarsanyiError.invalidArgument("node \(n.name): output shape \(r.shape) differs from the planned \(shape)")
+                }
+                r.floats.withUnsafeBufferPointer { (p + y.offset).update(from: $0.baseAddress!, count: r.count) }
+            }))
+        }
+
+        input = allocate([batch] + plan.sampleShape)
+        slots[plan.start] = input
+        var absorbed = Set<Int>()
+        let steps = plan.steps
+        /// The node right after step i when it is the only reader of step i's output (and that output is not the
+        /// model's): a candidate for fusion.
+        func soleNext(_ i: Int, _ op: String) -> Node? {
+            guard i + 1 < steps.count, let out = steps[i].outputs.first, out != model.outputName, readers[out] == 1 else { return nil }
+            let next = steps[i + 1]
+            return next.op == op && next.inputs.first == out ? next : nil
+        }
+        for (i, n) in steps.enumerated() where !absorbed.contains(i) {
+            guard let outName = n.outputs.first, !outName.isEmpty, let outT = values[outName] else { continue }
+            if outT.dtype != .float32 { continue }  // shape arithmetic: constant here
+            let readsSlot = n.inputs.contains { slots[$0] != nil }
+            if !readsSlot {  // computed from constants only (e.g. tiled prefix values): a constant of the program
+                continue
+            }
+            switch n.op {
+            case "Identity", "Dropout", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Cast":
+                if slots[n.inputs[0]] == nil || n.outputs.count > 1, !n.outputs[1].isEmpty, readers[n.outputs[1]] != nil {
+                    try fallback(n, &slots)
+                } else {
+                    slots[outName] = Slot(offset: slots[n.inputs[0]]!.offset, shape: outT.shape)
+                }
+            case "Conv" where slots[n.inputs[0]] != nil && slots[n.inputs[1]] == nil && (n.input(2).map { slots[$0] == nil } ?? true)
+                && (3...4).contains(shape(n.inputs[0]).count):
+                var w = (values[n.inputs[1]] ?? model.constants[n.inputs[1]])!.asFloats
+                let m = shape(n.inputs[1])[0]
+                var bias = n.input(2).flatMap { values[$0] ?? model.constants[$0] }?.asFloats ?? [Float](repeating: 0, count: m)
+                var last = i
+                if let bn = soleNext(i, "BatchNormalization"), bn.inputs.dropFirst().allSatisfy({ slots[$0] == nil }),
+                    let p = Optional(bn.inputs.dropFirst().prefix(4).compactMap { values[$0] ?? model.constants[$0] }), p.count == 4,
+                    p.allSatisfy({ $0.count == m })
+                {
+                    let eps = bn.float("epsilon", 1e-5)
+                    let gamma = p[0].asFloats, beta = p[1].asFloats, mu = p[2].asFloats, v = p[3].asFloats
+                    let per = w.count / max(m, 1)
+                    for o in 0..<m {
+                        let s = gamma[o] / (v[o] + eps).squareRoot()
+                        for k in 0..<per { w[o * per + k] *= s }
+                        bias[o] = (bias[o] - mu[o]) * s + beta[o]
+                    }
+                    last = i + 1
+                    absorbed.insert(i + 1)
+                }
+                var relu = false
+                if soleNext(last, "Relu") != nil {
+                    relu = true
+                    absorbed.insert(last + 1)
+                    last += 1
+                }
+                let y = allocate(values[steps[last].outputs[0]]!.shape)
+                for j in i...last { slots[steps[j].outputs[0]] = y }
+                try conv(n, x: slots[n.inputs[0]]!, weight: constant(w), bias: constant(bias), weightShape: shape(n.inputs[1]), y: y, relu: relu,
+                         allocate: allocate)
+            case "Gemm" where slots[n.inputs[0]] != nil && n.int("transA", 0) == 0 && (n.input(2).map { slots[$0] == nil } ?? true):
+                let a = slots[n.inputs[0]]!, b = try operand(n.inputs[1])
+                let tB = n.int("transB", 0) != 0
+                let m = a.shape[0], k = a.shape[1], nOut = outT.shape[1]
+                let alpha = n.float("alpha", 1), beta = n.float("beta", 1)
+                var c: UnsafePointer<Float>?
+                if let cName = n.input(2), beta != 0, let ct = values[cName] ?? model.constants[cName] {
+                    let expanded = try Elementwise.expand(n, ct, [m, nOut]).floats.map { $0 * beta }
+                    c = constant(expanded)
+                }
+                var relu = false
+                if soleNext(i, "Relu") != nil { relu = true; absorbed.insert(i + 1) }
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                if relu { slots[steps[i + 1].outputs[0]] = y }
+                let ldb = b.shape[1]
+                kernels.append(("Gemm", { p in
+                    let out = p + y.offset
+                    if let c { out.update(from: c, count: m * nOut) }
+                    Linear.sgemm(false, tB, m: m, n: nOut, k: k, alpha: alpha, UnsafePointer(p + a.offset), lda: k, b.pointer(p), ldb: ldb,
+                                 beta: c == nil ? 0 : 1, out, ldc: nOut)
+                    if relu { for j in 0..<(m * nOut) { out[j] = Swift.max(out[j], 0) } }
+                }))
+            case "MatMul" where slots[n.inputs[0]] != nil && slots[n.inputs[1]] == nil && shape(n.inputs[1]).count == 2
+                && shape(n.inputs[0]).count >= 2:
+                let a = slots[n.inputs[0]]!, b = try operand(n.inputs[1])
+                let k = b.shape[0], nOut = b.shape[1], rows = a.count / max(k, 1)
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                kernels.append(("MatMul", { p in
+                    Linear.sgemm(false, false, m: rows, n: nOut, k: k, alpha: 1, UnsafePointer(p + a.offset), lda: k, b.pointer(p), ldb: nOut,
+                                 beta: 0, p + y.offset, ldc: nOut)
+                }))
+            case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip":
+                guard let x = slots[n.inputs[0]] else { try fallback(n, &slots); continue }
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                let count = y.count
+                let f: (Float) -> Float
+                switch n.op {
+                case "Relu": f = { Swift.max($0, 0) }
+                case "LeakyRelu":
+                    let alpha = n.float("alpha", 0.01)
+                    f = { $0 >= 0 ? $0 : alpha * $0 }
+                case "Sigmoid": f = Elementwise.sigmoid
+                case "Tanh": f = { Foundation.tanh($0) }
+                default:
+                    let opset = model.graph.opset
+                    let lo = opset >= 11 ? n.input(1).flatMap { values[$0] ?? model.constants[$0] }?.asFloats.first ?? -.infinity : n.float("min", -.infinity)
+                    let hi = opset >= 11 ? n.input(2).flatMap { values[$0] ?? model.constants[$0] }?.asFloats.first ?? .infinity : n.float("max", .infinity)
+                    f = { Swift.min(Swift.max($0, lo), hi) }
+                }
+                if n.op == "Relu" {
+                    kernels.append(("Relu", { p in
+                        let s = p + x.offset, d = p + y.offset
+                        for j in 0..<count { d[j] = Swift.max(s[j], 0) }
+                    }))
+                } else {
+                    kernels.append((n.op, { p in
+                        let s = p + x.offset, d = p + y.offset
+                        for j in 0..<count { d[j] = f(s[j]) }
+                    }))
+                }
+            case "Add", "Sub", "Mul", "Div":
+                let a = try operand(n.inputs[0]), b = try operand(n.inputs[1])
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                try binary(n.op, a, b, y)
+            case "MaxPool", "AveragePool":
+                guard slots[n.inputs[0]] != nil, (3...4).contains(shape(n.inputs[0]).count), n.outputs.count == 1 || n.outputs[1].isEmpty else {
+                    try fallback(n, &slots)
+                    continue
+                }
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                try pool(n, x: slots[n.inputs[0]]!, y: y, allocate: allocate)
+            case "GlobalAveragePool" where slots[n.inputs[0]] != nil:
+                let x = slots[n.inputs[0]]!
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                let planes = y.count, size = x.count / max(planes, 1)
+                kernels.append(("GlobalAveragePool", { p in
+                    let s = p + x.offset, d = p + y.offset
+                    for c in 0..<planes {
+                        var acc: Float = 0
+                        for j in 0..<size { acc += s[c * size + j] }
+                        d[c] = acc / Float(size)
+                    }
+                }))
+            case "Concat" where n.inputs.allSatisfy({ values[$0]?.dtype == .float32 || model.constants[$0]?.dtype == .float32 }):
+                let parts = try n.inputs.filter { !$0.isEmpty }.map(operand)
+                let axis = try normalizeAxis(n.int("axis", 0), rank: outT.rank, node: n.name)
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                let outer = outT.shape.prefix(axis).reduce(1, *)
+                let inners = parts.map { $0.shape[axis...].reduce(1, *) }, total = inners.reduce(0, +)
+                kernels.append(("Concat", { p in
+                    let d = p + y.offset
+                    var at = 0
+                    for (part, inner) in zip(parts, inners) {
+                        let s = part.pointer(p)
+                        for o in 0..<outer { (d + o * total + at).update(from: s + o * inner, count: inner) }
+                        at += inner
+                    }
+                }))
+            default:
+                try fallback(n, &slots)
+            }
+        }
+        guard let out = slots[model.outputName] else {
+            throw HarsanyiError.invalidArgument("output '\(model.outputName)' was not computed")
+        }
+        output = out
+        arenaCount = max(arenaCount, 16)
+
+    }
+
+    // MARK: kernels
+
+    /// Conv (1-D, 2-D) as im2col + one sgemm per group + scatter with bias and optional ReLU.
+    private func conv(_ node: Node, x: Slot, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, weightShape: [Int], y: Slot, relu: Bool,
+                      allocate: ([Int]) -> Slot) throws {
+        let spatial = x.shape.count - 2
+        guard spatial == 1 || spatial == 2 else { throw ONNXError.unsupported(node.name, "Conv on input \(x.shape)") }
+        let group = node.int("group", 1)
+        let nB = x.shape[0], c = x.shape[1], m = weightShape[0], cg = weightShape[1]
+        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.shape.count - 1]
+        let kH = spatial == 2 ? weightShape[2] : 1, kW = weightShape[weightShape.count - 1]
+        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
+        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
+        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
+        let hw = Linear.window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe)
+        let ww = Linear.window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe)
+        let outH = spatial == 2 ? hw.out : 1, outW = ww.out
+        let padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
+        let mg = m / group, kk = cg * kH * kW, cols = outH * outW, wide = nB * cols
+        guard y.count == nB * m * cols else { throw ONNXError.invalid(node.name, "Conv output shape \(y.shape) differs from the plan") }
+        // A 1×1, stride-1, unpadded conv reads its input as is: im2col is then a per-channel copy.
+        let col = allocate([kk * wide]), tmp = allocate([mg * wide])
+        // im2col through a table: for row k = (ci, ky, kx) and output pixel j, the input element's offset within one
+        // sample's channel group, or −1 in the padding. Feature maps here are small (a few pixels per row), so
+        // per-row copies would be mostly loop overhead; one gather per element is not.
+        var table = [Int](repeating: -1, count: kk * cols)
+        for ci in 0..<cg {
+            for ky in 0..<kH {
+                for kx in 0..<kW {
+                    let k = (ci * kH + ky) * kW + kx
+                    for oy in 0..<outH {
+                        let iy = oy * sH - padT + ky * dH
+                        guard iy >= 0 && iy < inH else { continue }
+                        for ox in 0..<outW {
+                            let ix = ox * sW - padL + kx * dW
+                            if ix >= 0 && ix < inW { table[k * cols + oy * outW + ox] = (ci * inH + iy) * inW + ix }
+                        }
+                    }
+                }
+            }
+        }
+        let tab = constantInts(table)
+        kernels.append(("Conv", { p in
+            let cp = p + col.offset, tp = p + tmp.offset, xp = UnsafePointer(p + x.offset), op = p + y.offset
+            for g in 0..<group {
+                for b in 0..<nB {
+                    let src = xp + (b * c + g * cg) * inH * inW
+                    for k in 0..<kk {
+                        let t = tab + k &* cols, d = cp + (k &* wide &+ b &* cols)
+                        for j in 0..<cols {  // branch-free: padding reads element 0 and is masked to 0
+                            let i = t[j]
+                            let v = src[i < 0 ? 0 : i]
+                            d[j] = i < 0 ? 0 : v
+                        }
+                    }
+                }
+                Linear.sgemm(false, false, m: mg, n: wide, k: kk, alpha: 1, weight + g * mg * kk, lda: kk, UnsafePointer(cp), ldb: wide, beta: 0, tp,
+                             ldc: wide)
+                for o in 0..<mg {
+                    let bo = bias[g * mg + o]
+                    for b in 0..<nB {
+                        let d = op + (b * m + g * mg + o) * cols, s = tp + o * wide + b * cols
+                        if relu {
+                            for j in 0..<cols { d[j] = Swift.max(s[j] + bo, 0) }
+                        } else {
+                            for j in 0..<cols { d[j] = s[j] + bo }
+                        }
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Add, Sub, Mul, Div with numpy broadcasting: merged axes, innermost in a tight loop.
+    private func binary(_ op: String, _ a: Operand, _ b: Operand, _ y: Slot) throws {
+        let shape = y.shape
+        var (dims, st) = Self.mergeAxes(shape, [Elementwise.broadcastStrides(a.shape, to: shape), Elementwise.broadcastStrides(b.shape, to: shape)])
+        if dims.isEmpty { dims = [1]; st = [[0], [0]] }
+        let sa = st[0], sb = st[1]
+        let last = dims.count - 1, inner = dims[last], ia = sa[last], ib = sb[last], count = y.count
+        let code = ["Add": 0, "Sub": 1, "Mul": 2, "Div": 3][op]!
+        kernels.append((op, { p in
+            let x = a.pointer(p), z = b.pointer(p), d = p + y.offset
+            var idx = [Int](repeating: 0, count: dims.count)
+            var offA = 0, offB = 0, o = 0
+            while o < count {
+                let u = x + offA, v = z + offB, w = d + o
+                switch code {
+                case 0: for j in 0..<inner { w[j] = u[j * ia] + v[j * ib] }
+                case 1: for j in 0..<inner { w[j] = u[j * ia] - v[j * ib] }
+                case 2: for j in 0..<inner { w[j] = u[j * ia] * v[j * ib] }
+                default: for j in 0..<inner { w[j] = u[j * ia] / v[j * ib] }
+                }
+                o += inner
+                var dd = last - 1
+                while dd >= 0 {
+                    idx[dd] += 1
+                    offA += sa[dd]
+                    offB += sb[dd]
+                    if idx[dd] < dims[dd] { break }
+                    offA -= sa[dd] * dims[dd]
+                    offB -= sb[dd] * dims[dd]
+                    idx[dd] = 0
+                    dd -= 1
+                }
+            }
+        }))
+    }
+
+    /// Drops size-1 axes and merges neighbouring axes every operand walks contiguously.
+    static func mergeAxes(_ shape: [Int], _ strides: [[Int]]) -> ([Int], [[Int]]) {
+        var dims: [Int] = [], st: [[Int]] = strides.map { _ in [] }
+        for d in shape.indices where shape[d] != 1 {
+            if let last = dims.last, strides.indices.allSatisfy({ st[$0].last == strides[$0][d] * shape[d] }) {
+                dims[dims.count - 1] = last * shape[d]
+                for k in strides.indices { st[k][st[k].count - 1] = strides[k][d] }
+            } else {
+                dims.append(shape[d])
+                for k in strides.indices { st[k].append(strides[k][d]) }
+            }
+        }
+        return (dims, st)
+    }
+
+    /// MaxPool / AveragePool (1-D, 2-D): per output row and column the input taps, precomputed.
+    private func pool(_ node: Node, x: Slot, y: Slot, allocate: ([Int]) -> Slot) throws {
+        let isMax = node.op == "MaxPool"
+        let spatial = x.shape.count - 2
+        guard spatial == 1 || spatial == 2 else { throw ONNXError.unsupported(node.name, "\(node.op) on input \(x.shape)") }
+        guard let k = node.ints("kernel_shape"), k.count == spatial else { throw ONNXError.invalid(node.name, "\(node.op) needs kernel_shape") }
+        if node.outputs.count > 1, !node.outputs[1].isEmpty { throw ONNXError.unsupported(node.name, "MaxPool indices output") }
+        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        let ceil = node.int("ceil_mode", 0) != 0, includePad = node.int("count_include_pad", 0) != 0
+        let planes = x.shape[0] * x.shape[1]
+        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.shape.count - 1]
+        let (kH, kW) = spatial == 2 ? (k[0], k[1]) : (1, k[0])
+        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
+        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
+        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
+        let hw = Linear.window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe, ceil: ceil)
+        let ww = Linear.window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe, ceil: ceil)
+        let outH = spatial == 2 ? hw.out : 1, outW = ww.out, padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
+        guard y.count == planes * outH * outW else { throw ONNXError.invalid(node.name, "\(node.op) output shape \(y.shape) differs from the plan") }
+        // Taps per output row (input row offsets) and column (input columns), flattened with start indices.
+        func taps(_ outs: Int, _ stride: Int, _ pad: Int, _ k: Int, _ dil: Int, _ input: Int, _ padEnd: Int, scale: Int) -> ([Int], [Int], [Int]) {
+            var list: [Int] = [], starts: [Int] = [0], padded: [Int] = []
+            for o in 0..<outs {
+                var count = 0
+                for t in 0..<k {
+                    let i = o * stride - pad + t * dil
+                    if i >= 0 && i < input { list.append(i * scale) }
+                    if i >= -pad && i < input + padEnd { count += 1 }
+                }
+                starts.append(list.count)
+                padded.append(count)
+            }
+            return (list, starts, padded)
+        }
+        let (rowTaps, rowStart, rowPadded) = taps(outH, sH, padT, kH, dH, inH, spatial == 2 ? pHe : 0, scale: inW)
+        let (colTaps, colStart, colPadded) = taps(outW, sW, padL, kW, dW, inW, pWe, scale: 1)
+        var divisor = [Float](repeating: 1, count: outH * outW)
+        for oy in 0..<outH {
+            for ox in 0..<outW {
+                let n = includePad ? rowPadded[oy] * colPadded[ox] : (rowStart[oy + 1] - rowStart[oy]) * (colStart[ox + 1] - colStart[ox])
+                divisor[oy * outW + ox] = Float(Swift.max(n, 1))
+            }
+        }
+        let plane = inH * inW, outPlane = outH * outW
+        // Every window inside the input (no padding reached, no dilation): direct loops, no tap tables.
+        let full = dH == 1 && dW == 1 && (0..<outH).allSatisfy { rowStart[$0 + 1] - rowStart[$0] == kH && rowTaps[rowStart[$0]] == $0 * sH * inW }
+            && (0..<outW).allSatisfy { colStart[$0 + 1] - colStart[$0] == kW && colTaps[colStart[$0]] == $0 * sW }
+        let area = Float(kH * kW)
+        if full && kH >= 1 && kW >= 1 && sH == kH && sW == kW && inH == outH * kH && inW == outW * kW {
+            // Windows tile the input exactly (the usual 2×2 stride-2 pool): reduce each band of kH rows to one
+            // row (contiguous, vectorisable), then each run of kW neighbours; both walk the whole batch at once.
+            let bands = planes * outH, band = allocate([bands * inW])
+            kernels.append((node.op, { p in
+                let s = UnsafePointer(p + x.offset), t = p + band.offset, d = p + y.offset
+                for r in 0..<bands {
+                    let src = s + r &* kH &* inW, dst = t + r &* inW
+                    for i in 0..<inW { dst[i] = src[i] }
+                    for ky in 1..<kH {
+                        let row = src + ky &* inW
+                        if isMax { for i in 0..<inW { dst[i] = Swift.max(dst[i], row[i]) } } else { for i in 0..<inW { dst[i] += row[i] } }
+                    }
+                }
+                let outs = bands * outW
+                if kW == 2 {
+                    if isMax { for i in 0..<outs { d[i] = Swift.max(t[2 &* i], t[2 &* i &+ 1]) } } else { for i in 0..<outs { d[i] = (t[2 &* i] + t[2 &* i &+ 1]) / area } }
+                } else {
+                    for i in 0..<outs {
+                        var acc = t[i &* kW]
+                        for kx in 1..<kW { acc = isMax ? Swift.max(acc, t[i &* kW &+ kx]) : acc + t[i &* kW &+ kx] }
+                        d[i] = isMax ? acc : acc / area
+                    }
+                }
+            }))
+            return
+        }
+        if full {
+            kernels.append((node.op, { p in
+                for c in 0..<planes {
+                    let s = UnsafePointer(p + x.offset + c * plane), d = p + y.offset + c * outPlane
+                    for oy in 0..<outH {
+                        for ox in 0..<outW {
+                            let w = s + oy * sH * inW + ox * sW
+                            var acc: Float = isMax ? -.infinity : 0
+                            for ky in 0..<kH {
+                                for kx in 0..<kW {
+                                    let v = w[ky * inW + kx]
+                                    acc = isMax ? Swift.max(acc, v) : acc + v
+                                }
+                            }
+                            d[oy * outW + ox] = isMax ? acc : acc / area
+                        }
+                    }
+                }
+            }))
+            return
+        }
+        let tables = constantInts(rowTaps + rowStart + colTaps + colStart), div = constantFloats(divisor)
+        let rsOff = rowTaps.count, ctOff = rsOff + rowStart.count, csOff = ctOff + colTaps.count
+        kernels.append((node.op, { p in
+            let rt = tables, rs = tables + rsOff, ct = tables + ctOff, cs = tables + csOff
+            for c in 0..<planes {
+                let s = UnsafePointer(p + x.offset + c * plane), d = p + y.offset + c * outPlane
+                for oy in 0..<outH {
+                    let r0 = rs[oy], r1 = rs[oy + 1]
+                    for ox in 0..<outW {
+                        let c0 = cs[ox], c1 = cs[ox + 1]
+                        var acc: Float = isMax ? -.infinity : 0
+                        for r in r0..<r1 {
+                            let line = s + rt[r]
+                            for q in c0..<c1 {
+                                let v = line[ct[q]]
+                                acc = isMax ? Swift.max(acc, v) : acc + v
+                            }
+                        }
+                        d[oy * outW + ox] = isMax ? acc : acc / div[oy * outW + ox]
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Constant tables owned by the program (freed with it).
+    private func constantInts(_ v: [Int]) -> UnsafePointer<Int> {
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: max(v.count, 1))
+        p.initialize(repeating: 0, count: max(v.count, 1))
+        for (i, x) in v.enumerated() { p[i] = x }
+        intTables.append(p)
+        return UnsafePointer(p)
+    }
+
+    private func constantFloats(_ v: [Float]) -> UnsafePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(v.count, 1))
+        p.initialize(repeating: 0, count: max(v.count, 1))
+        for (i, x) in v.enumerated() { p[i] = x }
+        constants.append(p)
+        return UnsafePointer(p)
+    }
+
+    // MARK: running
+
+    /// Runs one batch: `fill` writes the batch's input (the start tensor, `input.count` floats) into the arena;
+    /// returns the output tensor.
+    func run(fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> Tensor {
+        let arena = acquire()
+        defer { release(arena) }
+        try fill(UnsafeMutableBufferPointer(start: arena + input.offset, count: input.count))
+        for k in kernels {
+            if OperatorProfile.enabled {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try k.run(arena)
+                OperatorProfile.add(k.op, DispatchTime.now().uptimeNanoseconds - t0)
+            } else {
+                try k.run(arena)
+            }
+        }
+        return Tensor(shape: output.shape, floats: Array(UnsafeBufferPointer(start: arena + output.offset, count: output.count)))
+    }
+
+    private func acquire() -> UnsafeMutablePointer<Float> {
+        lock.lock()
+        if let a = freeArenas.popLast() {
+            lock.unlock()
+            return a
+        }
+        lock.unlock()
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: arenaCount)
+        a.initialize(repeating: 0, count: arenaCount)
+        return a
+    }
+
+    private func release(_ a: UnsafeMutablePointer<Float>) {
+        lock.lock()
+        freeArenas.append(a)
+        lock.unlock()
+    }
+}
