@@ -46,6 +46,10 @@ final class CPUProgram: @unchecked Sendable {
 
     typealias Kernel = (UnsafeMutablePointer<Float>) throws -> Void
 
+    /// Convolutions with at most this many products per output value (Cg·kH·kW) run as direct shift-and-accumulate
+    /// loops; deeper ones as im2col + sgemm. At 9–16 the gather im2col needs costs as much as the products.
+    static let directConvDepth = 16
+
     let batch: Int
     /// Where the batch's input goes, and where its output appears.
     private(set) var input = Slot(offset: 0, shape: [])
@@ -275,6 +279,67 @@ final class CPUProgram: @unchecked Sendable {
                 let y = allocate(outT.shape)
                 slots[outName] = y
                 try pool(n, x: slots[n.inputs[0]]!, y: y, allocate: allocate)
+            case "BatchNormalization":
+                let params = n.inputs.dropFirst().prefix(4).compactMap { slots[$0] == nil ? values[$0] ?? model.constants[$0] : nil }
+                guard let x = slots[n.inputs[0]], x.shape.count >= 2, params.count == 4, params.allSatisfy({ $0.count == x.shape[1] }),
+                    n.outputs.dropFirst().allSatisfy({ $0.isEmpty || readers[$0] == nil })
+                else {
+                    try fallback(n, &slots)
+                    continue
+                }
+                // y = (x − μ)·a + β with a = γ / √(σ² + ε), per channel (the interpreter's order of operations).
+                let eps = n.float("epsilon", 1e-5), C = x.shape[1], inner = x.shape[2...].reduce(1, *), outer = x.count / max(C * inner, 1)
+                let gamma = params[0].asFloats, beta = params[1].asFloats, mu = params[2].asFloats, v = params[3].asFloats
+                let scale = constantFloats((0..<C).map { gamma[$0] / (v[$0] + eps).squareRoot() }), shift = constantFloats(beta), mean = constantFloats(mu)
+                var relu = false
+                if soleNext(i, "Relu") != nil { relu = true; absorbed.insert(i + 1) }
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                if relu { slots[steps[i + 1].outputs[0]] = y }
+                kernels.append(("BatchNormalization", { p in
+                    let s = UnsafePointer(p + x.offset), d = p + y.offset
+                    for o in 0..<outer {
+                        for ch in 0..<C {
+                            let base = (o &* C &+ ch) &* inner, a = scale[ch], t = shift[ch], mu = mean[ch]
+                            if relu {
+                                for j in 0..<inner { d[base &+ j] = Swift.max((s[base &+ j] - mu) * a + t, 0) }
+                            } else {
+                                for j in 0..<inner { d[base &+ j] = (s[base &+ j] - mu) * a + t }
+                            }
+                        }
+                    }
+                }))
+            case "Transpose":
+                guard let x = slots[n.inputs[0]] else { try fallback(n, &slots); continue }
+                let rank = x.shape.count
+                let perm = n.ints("perm") ?? Array((0..<rank).reversed())
+                guard perm.sorted() == Array(0..<rank) else { try fallback(n, &slots); continue }
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                // Output order, input strides permuted; merged where neighbours stay contiguous; innermost run copied.
+                let src = strides(x.shape)
+                var (dims, st) = Self.mergeAxes(perm.map { x.shape[$0] }, [perm.map { src[$0] }, strides(perm.map { x.shape[$0] })])
+                if dims.isEmpty { dims = [1]; st = [[0], [0]] }
+                let ss = st[0], last = dims.count - 1, inner = dims[last], step = ss[last], count = y.count
+                kernels.append(("Transpose", { p in
+                    let s = UnsafePointer(p + x.offset), d = p + y.offset
+                    var idx = [Int](repeating: 0, count: dims.count)
+                    var off = 0, o = 0
+                    while o < count {
+                        let from = s + off, to = d + o
+                        if step == 1 { to.update(from: from, count: inner) } else { for j in 0..<inner { to[j] = from[j &* step] } }
+                        o += inner
+                        var dd = last - 1
+                        while dd >= 0 {
+                            idx[dd] += 1
+                            off += ss[dd]
+                            if idx[dd] < dims[dd] { break }
+                            off -= ss[dd] * dims[dd]
+                            idx[dd] = 0
+                            dd -= 1
+                        }
+                    }
+                }))
             case "GlobalAveragePool" where slots[n.inputs[0]] != nil:
                 let x = slots[n.inputs[0]]!
                 let y = allocate(outT.shape)
@@ -339,7 +404,52 @@ final class CPUProgram: @unchecked Sendable {
         let padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
         let mg = m / group, kk = cg * kH * kW, cols = outH * outW, wide = nB * cols
         guard y.count == nB * m * cols else { throw ONNXError.invalid(node.name, "Conv output shape \(y.shape) differs from the plan") }
-        // A 1×1, stride-1, unpadded conv reads its input as is: im2col is then a per-channel copy.
+        if kk <= Self.directConvDepth && sH == 1 && sW == 1 {
+            // Few products per output (depthwise, small grouped 1×1, one input channel), stride 1: each input plane is
+            // copied once into a zero-bordered plane of width Wp = padL + inW + right margin, and the output is
+            // computed on rows of width Wp (the extra columns are dropped), so that each tap (ky, kx) is one long
+            // contiguous multiply-add: acc[q] += w · P[q + ky·dH·Wp + kx·dW] for q < outH·Wp.
+            let wp = Swift.max(inW + padL, (outW - 1) + (kW - 1) * dW + 1), hp = Swift.max(inH + padT, (outH - 1) + (kH - 1) * dH + 1) + 1
+            let planeP = hp * wp, run = outH * wp
+            let padded = allocate([cg * planeP]), acc = allocate([run])
+            kernels.append(("Conv", { p in
+                let xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset, ap = p + acc.offset
+                pp.update(repeating: 0, count: cg &* planeP)
+                for b in 0..<nB {
+                    for g in 0..<group {
+                        let src = xp + (b &* c &+ g &* cg) &* inH &* inW
+                        for ci in 0..<cg {
+                            for iy in 0..<inH {
+                                let srcRow: Int = (ci &* inH &+ iy) &* inW
+                                let dstRow: Int = ci &* planeP &+ (iy &+ padT) &* wp &+ padL
+                                let from = src + srcRow, to = pp + dstRow
+                                for ix in 0..<inW { to[ix] = from[ix] }
+                            }
+                        }
+                        for o in 0..<mg {
+                            let oc = g &* mg &+ o, wo = weight + oc &* kk, bo = bias[oc]
+                            for q in 0..<run { ap[q] = bo }
+                            for ci in 0..<cg {
+                                for ky in 0..<kH {
+                                    for kx in 0..<kW {
+                                        let w = wo[(ci &* kH &+ ky) &* kW &+ kx]
+                                        let tap: Int = ci &* planeP &+ ky &* dH &* wp &+ kx &* dW
+                                        let from = UnsafePointer(pp + tap)
+                                        for q in 0..<run { ap[q] += w * from[q] }
+                                    }
+                                }
+                            }
+                            let d = op + (b &* m &+ oc) &* cols
+                            for oy in 0..<outH {
+                                let row = ap + oy &* wp, to = d + oy &* outW
+                                if relu { for ox in 0..<outW { to[ox] = Swift.max(row[ox], 0) } } else { for ox in 0..<outW { to[ox] = row[ox] } }
+                            }
+                        }
+                    }
+                }
+            }))
+            return
+        }
         let col = allocate([kk * wide]), tmp = allocate([mg * wide])
         // im2col through a table: for row k = (ci, ky, kx) and output pixel j, the input element's offset within one
         // sample's channel group, or −1 in the padding. Feature maps here are small (a few pixels per row), so
