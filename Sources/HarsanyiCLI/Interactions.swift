@@ -55,17 +55,16 @@ struct EngineOptions: ParsableArguments {
         return .relative(threshold ?? 0.05)
     }
 
-    /// Runs the engine with a progress line on stderr for long runs; v is on the host, or already in a buffer of
-    /// `backend` (then the iterations use it where it is).
+    /// Runs the engine with a progress bar on stderr for long runs (the loss read back every 1/100 of the
+    /// iterations, one small read each); v is on the host, or already in a buffer of `backend` (then the
+    /// iterations use it where it is).
     func run(v: [Double]? = nil, device: DeviceBuffer? = nil, backend: ComputeBackend) throws -> InteractionResult {
         guard let ops = backend as? any SparsifierOps else { throw HarsanyiError.unsupported("\(backend.deviceDescription) has no sparsifier") }
         let total = settings.iterations
-        let start = DispatchTime.now().uptimeNanoseconds
-        let every = total >= 1000 && settings.mode != .none && settings.mode != .and ? max(1, total / 10) : 0
-        let progress: Sparsifier.Progress = { it, loss in
-            let secs = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            Console.note(String(format: "iteration %d/%d: loss %.6g (%.0f it/s)", it + 1, total, loss, Double(it + 1) / max(secs, 1e-9)))
-        }
+        let every = total >= 1000 && settings.mode != .none && settings.mode != .and ? max(1, total / 100) : 0
+        let bar = ProgressBar(label: "sparsifier", total: total, unit: "iterations")
+        defer { bar.finish() }
+        let progress: Sparsifier.Progress = { it, loss in bar.update(it + 1, detail: String(format: "loss %.6g", loss)) }
         if let device { return try Sparsifier.run(device: device, settings: settings, backend: ops, progressEvery: every, progress: progress) }
         return try Sparsifier.run(v: v ?? [], settings: settings, backend: ops, progressEvery: every, progress: progress)
     }
