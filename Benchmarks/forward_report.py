@@ -2,11 +2,13 @@
 against onnxruntime running the same masked batch, for each fixture model and n = 8, 10, 12, 14, in one run.
 
     .venv/bin/python Benchmarks/forward_report.py        # needs onnxruntime in .venv and the release CLI
+    HARSANYI_CLI=.build-x/release/harsanyi .venv/bin/python Benchmarks/forward_report.py [MODEL ...] [--n 12,14] [--backends opencl]
 
 onnxruntime: CPUExecutionProvider with its default graph optimisations and threads; the 2^n masked inputs are
 built with numpy beforehand (not timed) and run in batches of 256 (the CLI's default batch), median of 3.
-harsanyi: `harsanyi bench forward --backend cpu|opencl` (builds each masked batch on the host, timed; OpenCL includes
-upload and download), median of 3. Prints Markdown: samples/s and the ratio to onnxruntime.
+harsanyi: `harsanyi bench forward --backend cpu|opencl` with its default batch (CPU path: masked batches built on the
+host, timed; OpenCL: the device path `extract` uses, masked inputs or shortcut rows made on the device and v left
+there), median of 3. Prints Markdown: samples/s and the ratio to onnxruntime.
 """
 
 import json
@@ -19,7 +21,7 @@ import numpy as np
 import onnxruntime as ort
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLI = os.path.join(ROOT, ".build", "release", "harsanyi")
+CLI = os.environ.get("HARSANYI_CLI") or os.path.join(ROOT, ".build", "release", "harsanyi")  # override: another build
 FIX = os.path.join(ROOT, "Tests", "Fixtures", "onnx")
 
 
@@ -60,12 +62,22 @@ def ort_rate(model, lists, sample):
 def main():
     has_cl = "backend: opencl" in subprocess.run([CLI, "devices"], capture_output=True, text=True).stdout
     backends = ["cpu"] + (["opencl"] if has_cl else [])
+    args = sys.argv[1:]
+    ns = [8, 10, 12, 14]
+    if "--n" in args:
+        i = args.index("--n")
+        ns = [int(v) for v in args[i + 1].split(",")]
+        del args[i:i + 2]
+    if "--backends" in args:
+        i = args.index("--backends")
+        backends = [b for b in args[i + 1].split(",") if b in backends]
+        del args[i:i + 2]
     head = " | ".join(f"{b} plain | {b} + shortcut" for b in backends)
     print(f"| model | n | onnxruntime | {head} |")
     print("|---|---|---|" + "---|" * (2 * len(backends)))
-    for model in ["mlp_breast_cancer", "lenet_digits", "resnet_digits"]:
+    for model in args or ["mlp_breast_cancer", "lenet_digits", "resnet_digits"]:
         x = np.load(os.path.join(FIX, model + ".inputs.npy"))
-        for n in [8, 10, 12, 14]:
+        for n in ns:
             spec, lists = players(model, n)
             peer = ort_rate(model, lists, x[0:1])
             cells = []

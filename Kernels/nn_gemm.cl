@@ -17,7 +17,7 @@
 //                has no divisions. 1-D convolution is the case inH = kH = 1.
 //   conv_direct  The same convolution, one work item per output pixel computing all its output channels (plain
 //                loops over Cg·kH·kW): for depthwise and other small groups where a GEMM tile would be mostly padding.
-//   gemm_config  Writes the tile sizes compiled in (TS_M, TS_N, TS_K, threads per group), so the host always
+//   gemm_config  Writes the tile sizes compiled in (TS_M, TS_N, TS_K, threads per group, CONV_PX, CONV_ROW), so the host always
 //                launches what the kernels were built with (the defaults below may be tuned per device).
 //
 // Launch (gemm, conv_igemm): 1-D, local size GEMM_THREADS, one work group per TS_M × TS_N output tile;
@@ -62,11 +62,20 @@
 #error "nn_gemm.cl: TS_M, TS_N must be multiples of WPT_M, WPT_N, and the work-group size a multiple of TS_N"
 #endif
 
+#ifndef CONV_PX
+#define CONV_PX 4 // output columns per work item in conv_vec
+#endif
+#ifndef CONV_ROW
+#define CONV_ROW 64 // longest input row segment conv_vec holds in private memory
+#endif
+
 __kernel void gemm_config(__global int *out) {
     out[0] = TS_M;
     out[1] = TS_N;
     out[2] = TS_K;
     out[3] = GEMM_THREADS;
+    out[4] = CONV_PX;
+    out[5] = CONV_ROW;
 }
 
 // acc += As · Bs over one TS_K slice (the inner product of the register tile).
@@ -231,3 +240,109 @@ __kernel void conv_direct(__global const REAL *X, __global const REAL *W, __glob
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Channel-vector kernels: the output channels (Gemm/MatMul columns, Conv output channels) of one work item are a
+// vector of CV values (float8 or float16, the suffix of the kernel name) against a constant weight matrix that the
+// host transposed and zero-padded once, so each step is one vector load of weights (the same address in every work
+// item: a broadcast on GPUs, an L1 hit on CPUs) times one input value. Work items run over rows / output pixels, so
+// neighbouring work items read neighbouring inputs and write neighbouring outputs. No __local memory and no
+// barriers: on CPU devices (PoCL) each work item is straight vector code; on GPUs, many work items per row.
+//
+//   gemm_rows{8,16}  Y[i, j] = act(alpha · Σ_k A[i·lda + k] · Bt[k·ldb + j] + beta · C[i·sCm + j·sCn]), i < M, j < N.
+//                    Bt: [K, ldb] (ldb a multiple of CV, zero columns past N). One work item per (row, CV columns);
+//                    global size M · ldb / CV. flags: 1 = add beta·C, 2 = ReLU, 16 = C is a row vector padded to
+//                    ldb (Cp), added as a vector.
+//   conv_vec{8,16}   Conv with Wt[g][k][ldw] (k = (ci, ky, kx), ldw a multiple of CV, zero channels past Mg) and the
+//                    bias padded alike (biasP[g·ldw + i]). One work item per (image, group, channel block, output row,
+//                    CONV_PX output columns): the input row segment under the window goes to private memory once per
+//                    (ci, ky) (zeros outside the image), then each tap is one weight vector times CONV_PX values.
+//                    global size = batch · groups · (ldw / CV) · outH · ceil(outW / CONV_PX). p: as conv_direct.
+//                    The host checks (CONV_PX − 1)·sW + (kW − 1)·dW + 1 ≤ CONV_ROW.
+// Summation order: k ascending, one multiply and one add per term (FP_CONTRACT off), then bias, then ReLU.
+
+
+#define GEMM_ROWS(NAME, CV, VT, VLOAD, VSTORE)                                                                          \
+    __kernel void NAME(__global const REAL *A, __global const REAL *Bt, __global const REAL *C, __global REAL *Y,      \
+                       const uint M, const uint N, const uint K, const uint lda, const uint ldb, const uint sCm,        \
+                       const uint sCn, const uint ldy, const REAL alpha, const REAL beta, const uint flags) {           \
+        const uint nb = ldb / CV, gid = get_global_id(0);                                                              \
+        const uint i = gid / nb, j0 = (gid - i * nb) * CV;                                                             \
+        __global const REAL *a_ = A + (size_t)i * lda;                                                                 \
+        __global const REAL *b_ = Bt + j0;                                                                             \
+        VT acc = 0;                                                                                                    \
+        for (uint k = 0; k < K; ++k) acc += VLOAD(0, b_ + (size_t)k * ldb) * a_[k];                                    \
+        VT v = alpha * acc;                                                                                            \
+        if (flags & 16u) v = v + beta * VLOAD(0, C + j0);                                                              \
+        __global REAL *y_ = Y + (size_t)i * ldy + j0;                                                                  \
+        if ((flags & 17u) != 1u && j0 + CV <= N) {                                                                     \
+            if (flags & 2u) v = max(v, (VT)0);                                                                         \
+            VSTORE(v, 0, y_);                                                                                          \
+            return;                                                                                                    \
+        }                                                                                                              \
+        REAL out[CV];                                                                                                  \
+        VSTORE(v, 0, out);                                                                                             \
+        for (uint c = 0; c < CV && j0 + c < N; ++c) {                                                                  \
+            REAL r = out[c];                                                                                           \
+            if ((flags & 17u) == 1u) r = r + beta * C[i * sCm + (j0 + c) * sCn];                                       \
+            if (flags & 2u) r = max(r, (REAL)0);                                                                       \
+            y_[c] = r;                                                                                                 \
+        }                                                                                                              \
+    }
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+GEMM_ROWS(gemm_rows8, 8, CAT(REAL, 8), vload8, vstore8)
+GEMM_ROWS(gemm_rows16, 16, CAT(REAL, 16), vload16, vstore16)
+
+#define CONV_VEC(NAME, CV, VT, VLOAD, VSTORE)                                                                           \
+    __kernel void NAME(__global const REAL *X, __global const REAL *Wt, __global const REAL *biasP, __global REAL *Y,  \
+                       __global const int *p, const uint flags, const uint ldw) {                                      \
+        const int Cin = p[0], inH = p[1], inW = p[2], outH = p[3], outW = p[4], sH = p[5], sW = p[6], padT = p[7],     \
+                  padL = p[8], Mg = p[9], Cg = p[10], K = p[11], M = p[12];                                            \
+        const int kH = p[14], kW = p[15], dH = p[16], dW = p[17];                                                      \
+        const int nb = ldw / CV, G = M / Mg, chunks = (outW + CONV_PX - 1) / CONV_PX;                                  \
+        int idx = get_global_id(0);                                                                                    \
+        const int ch = idx % chunks;                                                                                   \
+        idx /= chunks;                                                                                                 \
+        const int oy = idx % outH;                                                                                     \
+        idx /= outH;                                                                                                   \
+        const int blk = idx % (nb * G), b = idx / (nb * G);                                                            \
+        const int g = blk / nb, i0 = (blk - g * nb) * CV;                                                              \
+        const int ox0 = ch * CONV_PX, iy0 = oy * sH - padT;                                                            \
+        const int xs0 = ox0 * sW - padL, xlen = (CONV_PX - 1) * sW + (kW - 1) * dW + 1;                                \
+        __global const REAL *x_ = X + ((size_t)b * Cin + g * Cg) * inH * inW;                                          \
+        __global const REAL *w_ = Wt + (size_t)g * K * ldw + i0;                                                       \
+        VT acc[CONV_PX];                                                                                               \
+        for (int q = 0; q < CONV_PX; ++q) acc[q] = 0;                                                                  \
+        REAL xs[CONV_ROW];                                                                                             \
+        for (int ci = 0; ci < Cg; ++ci) {                                                                              \
+            for (int ky = 0; ky < kH; ++ky) {                                                                          \
+                const int iy = iy0 + ky * dH;                                                                          \
+                if (iy < 0 || iy >= inH) continue;                                                                     \
+                __global const REAL *xr = x_ + (ci * inH + iy) * inW;                                                  \
+                for (int t = 0; t < xlen; ++t) {                                                                       \
+                    const int ix = xs0 + t;                                                                            \
+                    xs[t] = (ix >= 0 && ix < inW) ? xr[ix] : (REAL)0;                                                  \
+                }                                                                                                      \
+                __global const REAL *wk = w_ + (size_t)((ci * kH + ky) * kW) * ldw;                                    \
+                for (int kx = 0; kx < kW; ++kx) {                                                                      \
+                    const VT w = VLOAD(0, wk + (size_t)kx * ldw);                                                      \
+                    for (int q = 0; q < CONV_PX; ++q) acc[q] += w * xs[q * sW + kx * dW];                              \
+                }                                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
+        const VT bv = (flags & 1u) ? VLOAD(0, biasP + g * ldw + i0) : (VT)0;                                           \
+        const int outHW = outH * outW;                                                                                 \
+        __global REAL *y_ = Y + ((size_t)b * M + g * Mg + i0) * outHW + oy * outW;                                     \
+        for (int q = 0; q < CONV_PX && ox0 + q < outW; ++q) {                                                          \
+            VT v = acc[q] + bv;                                                                                        \
+            if (flags & 2u) v = max(v, (VT)0);                                                                         \
+            REAL out[CV];                                                                                              \
+            VSTORE(v, 0, out);                                                                                         \
+            for (int c = 0; c < CV && i0 + c < Mg; ++c) y_[c * outHW + ox0 + q] = out[c];                              \
+        }                                                                                                              \
+    }
+
+CONV_VEC(conv_vec8, 8, CAT(REAL, 8), vload8, vstore8)
+CONV_VEC(conv_vec16, 16, CAT(REAL, 16), vload16, vstore16)

@@ -1,9 +1,14 @@
 // nn_pool.cl: pooling, reductions and (log-)softmax of the ONNX executor (Sources/HarsanyiOpenCL/OpenCLModel*.swift).
-// Dense C-order float32 tensors under 2^31 elements (32-bit index arithmetic); one work item per output value, global size = number of outputs (exact).
+// Dense C-order float32 tensors under 2^31 elements (32-bit index arithmetic); one work item per output value (pool: per
+// output row), global size = number of outputs (exact).
 // Each work item accumulates in the same order as the CPU path (HarsanyiONNX/Ops+Pooling.swift, Ops+Reduce.swift).
 //
-//   pool          MaxPool / AveragePool over x [NC, inH, inW] -> y [NC, outH, outW] (1-D: inH = outH = kH = 1).
+//   pool_max, pool_avg  MaxPool / AveragePool over x [NC, inH, inW] -> y [NC, outH, outW] (1-D: inH = outH = kH = 1).
+//                 One work item per output row (global size NC·outH): the index arithmetic is paid once per row, and
+//                 rows whose windows all lie inside the input (no padding) run without bound checks.
 //                 p (ints) = {inH, inW, outH, outW, kH, kW, sH, sW, dH, dW, padT, padL, padB, padR, isMax, includePad}
+//                 (isMax is implied by the kernel.) reluIn: ReLU applied to each input value first (a Relu node
+//                 fused into the pool that alone reads it: the same values as the two nodes compute).
 //                 padT/padL: the resolved begin padding (auto_pad done on the host); padB/padR: the `pads`
 //                 attribute's end values, which bound the cells count_include_pad counts (not the cells that
 //                 ceil_mode adds). Windows with nothing counted divide by 1, as the CPU path does.
@@ -27,30 +32,53 @@
 
 #define MAX_RANK 6
 
-__kernel void pool(__global const REAL *x, __global REAL *y, __global const int *p) {
-    const int inH = p[0], inW = p[1], outH = p[2], outW = p[3], kH = p[4], kW = p[5], sH = p[6], sW = p[7], dH = p[8],
-              dW = p[9], padT = p[10], padL = p[11], padB = p[12], padR = p[13], isMax = p[14], includePad = p[15];
-    const uint i = get_global_id(0);
-    const int ox = i % outW, oy = (i / outW) % outH;
-    const uint c = i / (outW * outH);
-    __global const REAL *x_ = x + c * inH * inW;
-    REAL acc = isMax ? -INFINITY : (REAL)0;
-    int n = 0;
-    for (int ky = 0; ky < kH; ++ky) {
-        const int iy = oy * sH - padT + ky * dH;
-        for (int kx = 0; kx < kW; ++kx) {
-            const int ix = ox * sW - padL + kx * dW;
-            if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) {
-                if (includePad && iy >= -padT && iy < inH + padB && ix >= -padL && ix < inW + padR) n += 1;
-                continue;
-            }
-            const REAL v = x_[iy * inW + ix];
-            acc = isMax ? max(acc, v) : acc + v;
-            n += 1;
-        }
-    }
-    y[i] = isMax ? acc : acc / (REAL)max(n, 1);
+#define POOL_KERNEL(NAME, INIT, COMBINE, FINISH_INTERIOR)                                                                \
+__kernel void NAME(__global const REAL *x, __global REAL *y, __global const int *p, const uint reluIn) {              \
+    const int inH = p[0], inW = p[1], outH = p[2], outW = p[3], kH = p[4], kW = p[5], sH = p[6], sW = p[7], dH = p[8], \
+              dW = p[9], padT = p[10], padL = p[11], padB = p[12], padR = p[13], includePad = p[15];                  \
+        const uint row = get_global_id(0);                                                                               \
+    const uint c = row / outH;                                                                                       \
+    const int oy = row - c * outH;                                                                                   \
+    __global const REAL *x_ = x + (size_t)c * inH * inW;                                                             \
+    __global REAL *y_ = y + (size_t)row * outW;                                                                      \
+    const int iy0 = oy * sH - padT;                                                                                  \
+    /* Interior rows: every window lies inside the input, so no bound checks and n = kH·kW. */                      \
+    if (iy0 >= 0 && iy0 + (kH - 1) * dH < inH && padL == 0 && (outW - 1) * sW + (kW - 1) * dW < inW) {             \
+        const int n = kH * kW;                                                                                       \
+        for (int ox = 0; ox < outW; ++ox) {                                                                          \
+            __global const REAL *w_ = x_ + iy0 * inW + ox * sW;                                                      \
+            REAL acc = INIT;                                                                                         \
+            for (int ky = 0; ky < kH; ++ky)                                                                          \
+                for (int kx = 0; kx < kW; ++kx) {                                                                    \
+                    const REAL r = w_[ky * dH * inW + kx * dW], v = reluIn ? max(r, (REAL)0) : r;                    \
+                    acc = COMBINE;                                                                                   \
+                }                                                                                                    \
+            y_[ox] = FINISH_INTERIOR;                                                                                \
+        }                                                                                                            \
+        return;                                                                                                      \
+    }                                                                                                                \
+    for (int ox = 0; ox < outW; ++ox) {                                                                              \
+        REAL acc = INIT;                                                                                             \
+        int n = 0;                                                                                                   \
+        for (int ky = 0; ky < kH; ++ky) {                                                                            \
+            const int iy = iy0 + ky * dH;                                                                            \
+            const int rowIn = iy >= 0 && iy < inH;                                                                   \
+            for (int kx = 0; kx < kW; ++kx) {                                                                        \
+                const int ix = ox * sW - padL + kx * dW;                                                             \
+                if (!rowIn || ix < 0 || ix >= inW) {                                                                 \
+                    if (includePad && iy >= -padT && iy < inH + padB && ix >= -padL && ix < inW + padR) n += 1;      \
+                    continue;                                                                                        \
+                }                                                                                                    \
+                const REAL r = x_[iy * inW + ix], v = reluIn ? max(r, (REAL)0) : r;                              \
+                acc = COMBINE;                                                                                       \
+                n += 1;                                                                                              \
+            }                                                                                                        \
+        }                                                                                                            \
+        y_[ox] = FINISH_INTERIOR;                                                                                    \
+    }                                                                                                                \
 }
+POOL_KERNEL(pool_max, -INFINITY, max(acc, v), acc)
+POOL_KERNEL(pool_avg, (REAL)0, acc + v, acc / (REAL)max(n, 1))
 
 __kernel void global_avg(__global const REAL *x, __global REAL *y, const uint size) {
     const size_t c = get_global_id(0);

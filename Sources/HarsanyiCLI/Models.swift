@@ -41,7 +41,8 @@ struct Extract: ParsableCommand {
             Baseline: zero, value:X, mean:FILE.npy or tensor:FILE.npy (the sample's shape). Elements in no player
             are present unless --background masked. v = the --output of the --target class on each masked input.
             The masked forwards and the engine run on the selected backend (OpenCL kernels, or the CPU path with
-            OpenBLAS); on OpenCL without the linearity shortcut the masked inputs are made on the device.
+            OpenBLAS); on OpenCL the masked inputs (or the linearity shortcut's rows) are made on the device and
+            v stays there for the engine (not with --subtract-empty).
             """)
 
     @OptionGroup var sampleOptions: SampleOptions
@@ -55,8 +56,8 @@ struct Extract: ParsableCommand {
     var reward: RewardKind = .logOdds
     @Flag(help: "Subtract v(empty) so that v(empty) = 0.")
     var subtractEmpty = false
-    @Option(help: "Masked inputs per forward batch (rounded down to a power of two).")
-    var batch: Int = 256
+    @Option(help: "Masked inputs per forward batch (rounded down to a power of two; default 256 on the CPU path, \(Extract.openCLBatch) on OpenCL, where each kernel launch costs ~0.1 ms on PoCL).")
+    var batch: Int?
     @Option(help: "Mask an intermediate tensor (e.g. a post-ReLU feature map) instead of the input: the prefix runs once, the suffix 2^n times. Players and baseline then index that tensor (per sample).")
     var maskAt: String?
     @Flag(help: "Do not use the linearity shortcut (the first operator after the mask point computed from n + 1 products).")
@@ -83,7 +84,8 @@ struct Extract: ParsableCommand {
             let selection = try options.select(requirement: BackendRequirement(count: total, precision: engine.precision, buffers: 11, sparsifier: true))
             let driver = try Self.maskedForward(
                 backend: selection.backend, model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists, baseline: base,
-                maskBackground: background == "masked", batch: batch, linearity: !noLinearity)
+                maskBackground: background == "masked", batch: batch ?? (selection.backend is OpenCLBackend ? Self.openCLBatch : 256),
+                linearity: !noLinearity)
             let full = try m.run(sampleTensor).asFloats
             guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
                 throw HarsanyiError.invalidArgument("the model's output on the unmasked sample is empty or has NaN/Inf values")
@@ -105,11 +107,10 @@ struct Extract: ParsableCommand {
                     Console.note(String(format: "masked forwards %d/%d (%.0f samples/s)", done, total, Double(done) / (Double(now - start) * 1e-9)))
                 }
             }
-            // On OpenCL without the shortcut, masked inputs are made on the device and v stays there for the engine.
+            // On OpenCL, masked inputs (or the shortcut's rows) are made on the device and v stays there for the engine.
             var onDevice: DeviceMaskedForward?
-            if let cl = selection.backend as? OpenCLBackend, let runner = driver.runner as? OpenCLModel, !driver.usesLinearity, !subtractEmpty {
-                onDevice = try DeviceMaskedForward(plan: driver.plan, players: playerLists, baseline: base, maskBackground: background == "masked",
-                                                   batch: driver.batchSize, backend: cl, runner: runner)
+            if let cl = selection.backend as? OpenCLBackend, driver.runner is OpenCLModel, !subtractEmpty {
+                onDevice = try DeviceMaskedForward(driver, batch: driver.batchSize, backend: cl)
             }
             let r: InteractionResult
             let forwardSeconds: Double
@@ -132,9 +133,9 @@ struct Extract: ParsableCommand {
                 "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
             ]
-            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s (%.0f samples/s on %@%@)", model, index, y, total,
+            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s (%.0f samples/s on %@%@%@)", model, index, y, total,
                          forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor,
-                         driver.usesLinearity ? ", linearity shortcut" : onDevice != nil ? ", masked inputs made on the device" : ""))
+                         driver.usesLinearity ? ", linearity shortcut" : "", onDevice != nil ? ", on the device" : ""))
             try result.write(r, rule: rule, extra: extra)
         }
     }
@@ -167,6 +168,10 @@ struct SampleOptions: ParsableArguments {
 }
 
 extension Extract {
+    /// The default batch on OpenCL: large enough to amortise PoCL's ~0.1 ms per launch, small enough for any
+    /// device (LeNet-sized models need ~4 KiB of intermediate buffers per sample).
+    static let openCLBatch = 8192
+
     /// The masked-forward driver on the selected backend: OpenCL kernels when it is an OpenCL backend (falling
     /// back to the CPU path, with the reason, when the model has an operator the device path lacks), else the CPU path.
     static func maskedForward(backend: ComputeBackend, model: ONNXModel, sample: Tensor, maskAt: String?, players: [[Int]], baseline: [Float],
@@ -190,15 +195,21 @@ extension Extract {
 struct BenchForward: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
-        abstract: "Masked samples per second of the 2^n masked forward passes (CPU path), with and without the linearity shortcut.")
+        abstract: "Masked samples per second of the 2^n masked forward passes, with and without the linearity shortcut.",
+        discussion: """
+            On OpenCL this times the path `extract` uses: masked inputs (or the shortcut's rows) made on the device,
+            v written by the reward kernel into a device buffer (wall time until the queue is drained).
+            """)
 
     @OptionGroup var sampleOptions: SampleOptions
-    @Option(help: "Masked inputs per batch.")
-    var batch: Int = 256
+    @Option(help: "Masked inputs per batch (default: 256 on the CPU path, \(Extract.openCLBatch) on OpenCL, where a launch costs ~0.1 ms on PoCL).")
+    var batch: Int?
     @Option(help: "Timed runs (median reported).")
     var `repeat`: Int = 3
     @Flag(help: "Print one JSON object.")
     var json = false
+    @Flag(help: "OpenCL: also print each kernel's device time for one full batch (event profiling) on stderr.")
+    var profile = false
     @OptionGroup var options: BackendOptions
 
     func run() throws {
@@ -207,15 +218,34 @@ struct BenchForward: ParsableCommand {
             let (m, sample) = try sampleOptions.load()
             let shape = Array(sample.shape.dropFirst()), size = shape.reduce(1, *)
             let lists = try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: shape)
+            let batch = self.batch ?? (backend is OpenCLBackend ? Extract.openCLBatch : 256)
             var result: [String: Any] = ["model": sampleOptions.model, "n": lists.count, "batch": batch]
             for linear in [false, true] {
                 let f = try Extract.maskedForward(backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
                                                   baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: batch, linearity: linear)
                 result["executor"] = f.executor
-                _ = try f.outputs(from: 0, count: min(f.batchSize, 1 << lists.count))  // warm-up
+                var timed: () throws -> Void = { _ = try f.rewards(kind: .logit, target: 0) }
+                if let cl = backend as? OpenCLBackend, f.runner is OpenCLModel {
+                    let d = try DeviceMaskedForward(f, batch: batch, backend: cl)
+                    result["executor"] = f.executor + ", masked inputs and v on the device"
+                    result["batch"] = d.batch
+                    timed = {
+                        _ = try d.rewards(kind: .logit, target: 0, precision: .float32)
+                        try cl.finish()
+                    }
+                    if profile {
+                        let p = try d.profile()
+                        let total = p.reduce(0) { $0 + $1.seconds }
+                        Console.note(String(format: "%@ kernels, batch %d: %.3f ms", linear && f.usesLinearity ? "shortcut" : "plain", d.batch, total * 1e3))
+                        for (node, kernel, s) in p { Console.note(String(format: "  %-24@ %-14@ %8.3f ms", node, kernel, s * 1e3)) }
+                    }
+                }
+                if f.runner is OpenCLModel, backend is OpenCLBackend { try timed() } else {
+                    _ = try f.outputs(from: 0, count: min(f.batchSize, 1 << lists.count))  // warm-up
+                }
                 var rates: [Double] = []
                 for _ in 0..<self.repeat {
-                    let s = try wall { _ = try f.rewards(kind: .logit, target: 0) }
+                    let s = try wall { try timed() }
                     rates.append(Double(1 << lists.count) / s)
                 }
                 let key = linear ? (f.usesLinearity ? "shortcut_samples_per_s" : "shortcut_not_applicable") : "plain_samples_per_s"

@@ -32,11 +32,16 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         /// Conv groups with fewer output channels than this use `conv_direct` (one work item per output);
         /// others use the tiled implicit GEMM `conv_igemm`. 0: always the GEMM; `Int.max`: always direct.
         public var directConvBelowChannels: Int
+        /// Gemm/MatMul with a constant B and Conv with constant weights run on the channel-vector kernels
+        /// (`gemm_rows*`, `conv_vec*` in nn_gemm.cl: weights transposed and padded once, no barriers), where they
+        /// apply; otherwise the tiled GEMM and `directConvBelowChannels` decide.
+        public var channelVectors: Bool
 
-        public init(fuseRelu: Bool = true, foldBatchNorm: Bool = true, directConvBelowChannels: Int = 16) {
+        public init(fuseRelu: Bool = true, foldBatchNorm: Bool = true, directConvBelowChannels: Int = 16, channelVectors: Bool = true) {
             self.fuseRelu = fuseRelu
             self.foldBatchNorm = foldBatchNorm
             self.directConvBelowChannels = directConvBelowChannels
+            self.channelVectors = channelVectors
         }
     }
 
@@ -102,6 +107,20 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         if options.fuseRelu { s = Self.fuseRelus(s, output: output) }
         self.steps = s
         self.constants = consts
+    }
+
+    /// The suffix `plan` fed at `start`, the value after its first `count` steps (which the caller computes and
+    /// which keep the sample's shape): a new executor sharing this one's device constants (no second weight upload).
+    func resumed(at start: String, dropping count: Int, plan: SuffixPlan) throws -> OpenCLModel {
+        var constants = plan.model.constants
+        for (k, v) in plan.fixed { constants[k] = v }
+        let m = try OpenCLModel(steps: Array(plan.steps.dropFirst(count)), constants: constants, inputs: [start], output: plan.model.outputName,
+                                opset: plan.model.graph.opset, declaredInput: [nil] + plan.sampleShape.map { $0 }, backend: backend,
+                                options: options, check: nil)
+        lock.lock()
+        m.deviceConstants = deviceConstants
+        lock.unlock()
+        return m
     }
 
     /// The per-sample input shape (the declared shape without the batch dimension).
@@ -201,6 +220,20 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         }
     }
 
+    /// Device time of each launch of one run on a batch already on the device (see `run(device:batch:)`).
+    public func profile(device input: DeviceBuffer, batch: Int) throws -> [(node: String, kernel: String, seconds: Double)] {
+        _ = try run(device: input, batch: batch)
+        let b = try backend.cl(input)
+        lock.lock()
+        defer { lock.unlock() }
+        let plan = try plan(for: [inputNames[0]: [batch] + sampleShape.compactMap { $0 }])
+        var slots = plan.slots
+        if let slot = plan.inputSlots[inputNames[0]] { slots[slot] = b }
+        return try plan.launches.map { l in
+            (l.node, l.kernel, try backend.measureKernelTime { try execute(plan, slots, only: [l]) })
+        }
+    }
+
     private func execute(_ plan: Plan, _ slots: [OpenCLBuffer?], only: [Launch]? = nil) throws {
         try backend.locked {
             for l in only ?? plan.launches {
@@ -277,7 +310,8 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         return steps
     }
 
-    /// A Relu that alone reads a Conv/Gemm/MatMul output becomes that kernel's epilogue (attribute `__relu`).
+    /// A Relu that alone reads a Conv/Gemm/MatMul output becomes that kernel's epilogue (attribute `__relu`); one
+    /// that alone feeds a pool becomes the pool's input transform (attribute `__relu_in`).
     static func fuseRelus(_ steps: [Node], output: String) -> [Node] {
         var steps = steps
         let readers = Self.readers(steps, output: output)
@@ -294,6 +328,21 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
             steps.remove(at: j)
             i += 1
         }
+        // A Relu read only by a MaxPool or AveragePool (e.g. the first step of a suffix, whose producer is not
+        // run here) becomes the pool's input transform (attribute `__relu_in`).
+        let readers2 = Self.readers(steps, output: output)
+        i = 0
+        while i < steps.count {
+            let r = steps[i]
+            guard r.op == "Relu", let out = r.outputs.first, out != output, readers2[out] == 1, let src = r.input(0),
+                let j = steps.firstIndex(where: { ["MaxPool", "AveragePool"].contains($0.op) && $0.inputs.first == out }), j > i
+            else { i += 1; continue }
+            var fused = steps[j]
+            fused.attributes["__relu_in"] = .int(1)
+            fused.inputs[0] = src
+            steps[j] = fused
+            steps.remove(at: i)
+        }
         return steps
     }
 }
@@ -301,6 +350,8 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
 /// The tile sizes `nn_gemm.cl` was compiled with (read from the device once).
 struct GemmTiles {
     let m: Int, n: Int, k: Int, threads: Int
+    /// conv_vec*: output columns per work item, and the longest input row segment it holds.
+    let convColumns: Int, convRow: Int
 }
 
 /// One kernel launch of a plan; `.slot` arguments are bound to buffers at run time (inputs, pooled buffers).
@@ -352,15 +403,15 @@ extension OpenCLBackend {
 
     /// The tile configuration compiled into nn_gemm.cl.
     func gemmTiles() throws -> GemmTiles {
-        let out = try makeIntBuffer([0, 0, 0, 0])
-        var v = [Int32](repeating: 0, count: 4)
+        var v = [Int32](repeating: 0, count: 6)
+        let out = try makeIntBuffer(v)
         try locked {
             try launch("nn_gemm", "gemm_config", precision: .float32, global: 1, [.buffer(out)])
             try v.withUnsafeMutableBytes {
-                try check(clEnqueueReadBuffer(queue, out.mem, cl_bool(CL_TRUE), 0, 16, $0.baseAddress, 0, nil, nil), "clEnqueueReadBuffer")
+                try check(clEnqueueReadBuffer(queue, out.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil), "clEnqueueReadBuffer")
             }
         }
         guard v.allSatisfy({ $0 > 0 }) else { throw HarsanyiError.invalidArgument("nn_gemm.cl reports tile sizes \(v)") }
-        return GemmTiles(m: Int(v[0]), n: Int(v[1]), k: Int(v[2]), threads: Int(v[3]))
+        return GemmTiles(m: Int(v[0]), n: Int(v[1]), k: Int(v[2]), threads: Int(v[3]), convColumns: Int(v[4]), convRow: Int(v[5]))
     }
 }

@@ -262,9 +262,57 @@ extension Planner {
         }
         try checkIndexable(n, [a, b, c].compactMap { $0 })
         let y = try allocate(out, [m, nn])
+        if model.options.channelVectors, !tA, let bName = n.input(1), let bHost = constant(bName) {
+            try rowsGemm(a: a, b: bHost, bKey: bName, transB: tB, rows: m, k: k, n: nn, c: c, cName: c == nil ? nil : n.input(2), sC: sC, y: y,
+                         alpha: alpha, beta: beta, relu: n.int("__relu", 0) != 0)
+            return
+        }
         try gemmLaunch(a: a, b: b, c: c, y: y, m: m, n: nn, k: k, sAm: tA ? 1 : a.shape[1], sAk: tA ? a.shape[1] : 1,
                        sBk: tB ? 1 : b.shape[1], sBn: tB ? b.shape[1] : 1, sCm: sC[0], sCn: sC[1], alpha: alpha, beta: beta,
                        relu: n.int("__relu", 0) != 0)
+    }
+
+    /// A float constant of the model (initializer, folded node or folded BatchNormalization weight).
+    func constant(_ name: String) -> Tensor? {
+        guard let t = model.constants[name], t.dtype == .float32 else { return nil }
+        return t
+    }
+
+    /// `gemm_rows{8,16}`: Y[rows, n] = act(alpha · A[rows, k] · B + beta · C) with B constant, transposed and
+    /// zero-padded to [k, ldb] once per model; a constant C that is one row (broadcast down) is padded alike and
+    /// added as a vector.
+    func rowsGemm(a: DVal, b: Tensor, bKey: String, transB: Bool, rows: Int, k: Int, n: Int, c: DVal?, cName: String?, sC: [Int], y: DVal,
+                  alpha: Float, beta: Float, relu: Bool) throws {
+        guard rows > 0, n > 0 else { return }
+        let cv = n <= 8 ? 8 : 16
+        let ldb = (n + cv - 1) / cv * cv
+        let bt: OpenCLBuffer
+        let key = "__opencl_rows/\(bKey)/\(transB)/\(ldb)"
+        if let cached = model.deviceConstants[key] {
+            bt = cached
+        } else {
+            let bf = b.asFloats
+            var t = [Float](repeating: 0, count: max(1, k * ldb))
+            for kk in 0..<k { for j in 0..<n { t[kk * ldb + j] = transB ? bf[j * k + kk] : bf[kk * n + j] } }
+            bt = try upload(key, t)
+        }
+        var flags: UInt32 = relu ? 2 : 0
+        var cArg = arg(y)
+        if let c {
+            flags |= 1
+            cArg = arg(c)
+            if sC[0] == 0, let cName, let ch = constant(cName) {
+                let cf = ch.asFloats
+                var padded = [Float](repeating: 0, count: ldb)
+                for j in 0..<n { padded[j] = cf[j * sC[1]] }
+                cArg = .arg(.buffer(try upload("__opencl_rows/\(cName)/C/\(sC[1])/\(ldb)", padded)))
+                flags |= 16
+            }
+        }
+        let u = { (v: Int) -> Launch.A in .arg(.uint(UInt32(v))) }
+        launch("nn_gemm", "gemm_rows\(cv)", global: rows * (ldb / cv),
+               [arg(a), .arg(.buffer(bt)), cArg, arg(y), u(rows), u(n), u(k), u(k), u(ldb), u(sC[0]), u(sC[1]), u(n),
+                .arg(.real(Double(alpha))), .arg(.real(Double(beta))), .arg(.uint(flags))])
     }
 
     func checkIndexable(_ n: Node, _ xs: [DVal]) throws {
@@ -294,6 +342,12 @@ extension Planner {
         let y = try allocate(out, shape)
         let relu = n.int("__relu", 0) != 0
         let countA = batchA.reduce(1, *), countB = batchB.reduce(1, *)
+        if model.options.channelVectors, countB == 1, let bName = n.input(1), let bHost = constant(bName) {
+            // B is one constant matrix: every row of every batch item of A is one row of a single product.
+            try rowsGemm(a: a, b: bHost, bKey: bName, transB: false, rows: countA * m, k: k, n: nn, c: nil, cName: nil, sC: [0, 0], y: y,
+                         alpha: 1, beta: 0, relu: relu)
+            return
+        }
         if (countA == 1 || countA == batches) && (countB == 1 || countB == batches) {
             try gemmLaunch(a: a, b: b, c: nil, y: y, m: m, n: nn, k: k, sAm: k, sAk: 1, bsA: countA == 1 ? 0 : m * k, sBk: nn, sBn: 1,
                            bsB: countB == 1 ? 0 : k * nn, bsY: m * nn, batch: batches, relu: relu)
@@ -347,11 +401,41 @@ extension Planner {
         guard cols < Int(Int32.max), y.count < Int(Int32.max) else { throw unsupported(n, "Conv output of \(y.count) elements") }
         let p = try ints([c, inH, inW, outH, outW, sH, sW, padT, padL, mg, cg, kk, m, nB, kH, kW, dH, dW])
         let flags: UInt32 = (bias != nil ? 1 : 0) | (n.int("__relu", 0) != 0 ? 2 : 0)
+        guard let t = model.gemmTiles else { throw HarsanyiError.invalidArgument("GEMM tiles unknown") }
+        if model.options.channelVectors, let wName = n.input(1), let wHost = constant(wName),
+            (t.convColumns - 1) * sW + (kW - 1) * dW + 1 <= t.convRow,
+            bias == nil || n.input(2).flatMap(constant) != nil
+        {
+            let cv = mg <= 8 ? 8 : 16
+            let ldw = (mg + cv - 1) / cv * cv
+            let key = "__opencl_convvec/\(wName)/\(ldw)"
+            let wt: OpenCLBuffer
+            if let cached = model.deviceConstants[key] {
+                wt = cached
+            } else {
+                let wf = wHost.asFloats
+                var v = [Float](repeating: 0, count: max(1, group * kk * ldw))
+                for g in 0..<group { for i in 0..<mg { for q in 0..<kk { v[(g * kk + q) * ldw + i] = wf[(g * mg + i) * kk + q] } } }
+                wt = try upload(key, v)
+            }
+            var biasArg: Launch.A = .arg(.buffer(wt))
+            if let bName = n.input(2), let bHost = constant(bName) {
+                let bf = bHost.asFloats
+                var v = [Float](repeating: 0, count: group * ldw)
+                for g in 0..<group { for i in 0..<mg { v[g * ldw + i] = bf[g * mg + i] } }
+                biasArg = .arg(.buffer(try upload("__opencl_convvec/\(bName)/\(ldw)/\(group)", v)))
+            }
+            let chunks = (outW + t.convColumns - 1) / t.convColumns
+            let global = nB * group * (ldw / cv) * outH * chunks
+            guard global < Int(Int32.max) else { throw unsupported(n, "Conv with \(global) work items") }
+            launch("nn_gemm", "conv_vec\(cv)", global: global,
+                   [arg(x), .arg(.buffer(wt)), biasArg, arg(y), .arg(.buffer(p)), .arg(.uint(flags)), .arg(.uint(UInt32(ldw)))])
+            return
+        }
         if mg < model.options.directConvBelowChannels {
             launch("nn_gemm", "conv_direct", global: cols, [arg(x), arg(w), arg(bias ?? w), arg(y), .arg(.buffer(p)), .arg(.uint(flags))])
             return
         }
-        guard let t = model.gemmTiles else { throw HarsanyiError.invalidArgument("GEMM tiles unknown") }
         var table: [Int] = []
         table.reserveCapacity(3 * kk)
         for ci in 0..<cg { for ky in 0..<kH { for kx in 0..<kW { table += [ci * inH * inW, ky * dH, kx * dW] } } }
@@ -388,7 +472,7 @@ extension Planner {
         let y = try allocate(out, Array(x.shape.prefix(2)) + (spatial == 2 ? [outH, outW] : [outW]))
         let p = try ints([inH, inW, outH, outW, kH, kW, sH, sW, dH, dW, padT, padL, spatial == 2 ? pHe : 0, pWe,
                           n.op == "MaxPool" ? 1 : 0, includePad ? 1 : 0])
-        launch("nn_pool", "pool", global: y.count, [arg(x), arg(y), .arg(.buffer(p))])
+        launch("nn_pool", n.op == "MaxPool" ? "pool_max" : "pool_avg", global: y.count / max(outW, 1), [arg(x), arg(y), .arg(.buffer(p)), .arg(.uint(n.int("__relu_in", 0) != 0 ? 1 : 0))])
     }
 
     func globalAveragePool(_ n: Node, _ out: String) throws {

@@ -5,12 +5,12 @@ import HarsanyiOpenCL
 import HarsanyiTestSupport
 import Testing
 
-/// Plan options that together reach every kernel path: the defaults (fusions on, small conv groups direct),
-/// and no rewrites with every Conv on the tiled implicit GEMM, and every Conv direct.
+/// Plan options that together reach every kernel path: the defaults (fusions on, channel-vector kernels for
+/// constant weights), and no rewrites with every Conv and Gemm on the tiled implicit GEMM, and every Conv direct.
 let openCLModelOptions: [(String, OpenCLModel.Options)] = [
     ("default", OpenCLModel.Options()),
-    ("plain, conv GEMM", OpenCLModel.Options(fuseRelu: false, foldBatchNorm: false, directConvBelowChannels: 0)),
-    ("conv direct", OpenCLModel.Options(directConvBelowChannels: Int.max)),
+    ("plain, conv GEMM", OpenCLModel.Options(fuseRelu: false, foldBatchNorm: false, directConvBelowChannels: 0, channelVectors: false)),
+    ("conv direct", OpenCLModel.Options(directConvBelowChannels: Int.max, channelVectors: false)),
 ]
 
 @Suite("ONNX models on OpenCL kernels", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
@@ -497,5 +497,64 @@ struct DeviceMaskedForwardTests {
         s.iterations = 50
         let a = try Sparsifier.run(device: vBuffer, settings: s, backend: cl), b = try Sparsifier.run(v: v, settings: s, backend: cl)
         #expect(a.iand == b.iand && a.ior == b.ior && a.lossTrace == b.lossTrace)
+    }
+}
+
+/// v from the device shortcut against v from the host shortcut on the same executor: the logits are the same
+/// floats (rows bit-identical, per-row kernels), so they differ only by the reward (float32 on the device,
+/// float64 on the host): a few float32 ulps of |v|.
+let deviceShortcutTolerance = 1e-5
+
+extension DeviceMaskedForwardTests {
+    @Test("linearity shortcut on the device: rows bit-identical to the host's, v equal within deviceShortcutTolerance",
+          .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason), arguments: ["mlp_breast_cancer", "lenet_digits"])
+    func shortcut(_ name: String) throws {
+        let (model, sample, shape) = try OperatorCase.modelAndSample(name)
+        let cl = TestBackends.opencl(.cpuStyle)
+        let size = shape.reduce(1, *)
+        var rng = SplitMix64(seed: seed(name.count, 9))
+        let baseline = rng.floats(size).map { $0 * 0.1 }
+        // (players, host batch, device batch): equal batches; a device batch that divides neither 2^n nor the host's;
+        // n = 5 with batches larger than 2^n.
+        for (n, hostBatch, deviceBatch) in [(9, 64, 64), (9, 64, 100), (5, 256, 1000)] {
+            let players = name.hasPrefix("mlp") ? (0..<n).map { [$0] }
+                : try PlayerSpec.grid(rows: n == 9 ? 3 : 1, columns: n == 9 ? 3 : 5).resolve(sampleShape: shape)
+            let host = try MaskedForward(model: model, sample: sample, players: players, baseline: baseline, batchSize: hostBatch,
+                                         useLinearity: true, executor: "opencl") { try OpenCLModel(suffix: $0, backend: cl) }
+            #expect(host.usesLinearity, "\(name): the shortcut applies")
+            let dev = try DeviceMaskedForward(host, batch: deviceBatch, backend: cl)
+            #expect(dev.usesLinearity && dev.batch == min(deviceBatch, 1 << n))
+            let context = "\(name) n \(n) host batch \(hostBatch) device batch \(deviceBatch)"
+            // Rows: the device kernel sums in the host's order, at any start and count.
+            let hb = min(host.batchSize, 1 << n)
+            let all = stride(from: 0, to: 1 << n, by: hb).flatMap { host.shortcut!.rows(from: $0, count: hb).floats }
+            let rowSize = all.count >> n
+            let tail = min(37, dev.batch)
+            for (start, count) in [(0, dev.batch), ((1 << n) - tail, tail), (3, min(dev.batch, (1 << n) - 3))] {
+                let got = try cl.read(try dev.rows(from: start, count: count), as: Float.self)
+                let want = Array(all[(start * rowSize)..<((start + count) * rowSize)])
+                let differing = zip(got, want).filter { $0 != $1 }.count
+                #expect(got.count == want.count && differing == 0, "\(context): rows [\(start), \(start + count)): \(differing) values differ")
+            }
+            for kind in [RewardKind.logOdds, .logit] {
+                let want = try host.rewards(kind: kind, target: 1)
+                let got = try cl.read(try dev.rewards(kind: kind, target: 1, precision: .float32), as: Float.self).map(Double.init)
+                expectClose(got, want, tolerance: deviceShortcutTolerance * max(1, want.map(abs).max()!), "\(context) \(kind)")
+            }
+            // And the CPU path without the shortcut, within the executors' tolerance.
+            let plain = try MaskedForward(model: model, sample: sample, players: players, baseline: baseline, batchSize: hostBatch, useLinearity: false)
+            let want = try plain.rewards(kind: .logOdds, target: 1)
+            let got = try cl.read(try dev.rewards(kind: .logOdds, target: 1, precision: .float32), as: Float.self).map(Double.init)
+            expectClose(got, want, tolerance: onnxTolerance * max(1, want.map(abs).max()!), "\(context) against the CPU path without the shortcut")
+        }
+    }
+
+    @Test("elementwise steps after the mask point are folded into the masking kernel",
+          .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
+    func elementwisePrefix() throws {
+        let (model, sample, _) = try OperatorCase.modelAndSample("mlp_breast_cancer")
+        let plan = try SuffixPlan(model: model, start: model.input.name, sample: sample)
+        let folded = DeviceMaskedForward.elementwisePrefix(plan)
+        #expect(folded?.0.map(\.op) == ["Sub", "Div"], "the MLP's standardisation")
     }
 }
