@@ -19,11 +19,40 @@ import HarsanyiCore
 /// The results are the interpreter's up to float rounding (the folded BatchNorm and fused bias round differently);
 /// tests hold both to onnxruntime's outputs. Cost per batch: the arithmetic plus no allocation.
 final class CPUProgram: @unchecked Sendable {
-    /// A float tensor in the arena.
+    /// A float tensor in the arena: a region (views share their source's) and its shape.
     struct Slot {
-        var offset: Int
+        let region: Int
         var shape: [Int]
+        let layout: Layout
+        /// The region's offset in the arena (fixed once compilation has placed every region).
+        var offset: Int { layout.offsets[region] }
         var count: Int { shape.reduce(1, *) }
+    }
+
+    /// Arena regions: size, and the first and last step that touches each. Regions whose lifetimes do not overlap
+    /// share memory, so the arena holds the live tensors of one batch (not all of them): smaller, and warmer in cache.
+    final class Layout: @unchecked Sendable {
+        var sizes: [Int] = [], births: [Int] = [], deaths: [Int] = [], offsets: [Int] = []
+        static let none = Layout()
+
+        /// Places regions largest first at the lowest offset clear of every placed region alive at the same time.
+        func place() -> Int {
+            offsets = [Int](repeating: 0, count: sizes.count)
+            var placed: [Int] = []
+            var end = 0
+            for r in sizes.indices.sorted(by: { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : births[$0] < births[$1] }) {
+                let busy = placed.filter { births[$0] <= deaths[r] && births[r] <= deaths[$0] }.map { (offsets[$0], sizes[$0]) }.sorted { $0.0 < $1.0 }
+                var at = 0
+                for (o, size) in busy {
+                    if at + sizes[r] <= o { break }
+                    at = Swift.max(at, o + size)
+                }
+                offsets[r] = at
+                placed.append(r)
+                end = Swift.max(end, at + sizes[r])
+            }
+            return end
+        }
     }
 
     /// An operand: an arena region or a constant owned by the program.
@@ -52,10 +81,15 @@ final class CPUProgram: @unchecked Sendable {
 
     let batch: Int
     /// Where the batch's input goes, and where its output appears.
-    private(set) var input = Slot(offset: 0, shape: [])
-    private(set) var output = Slot(offset: 0, shape: [])
+    private(set) var input = Slot(region: 0, shape: [], layout: .none)
+    private(set) var output = Slot(region: 0, shape: [], layout: .none)
+    private let layout = Layout()
+    /// The step being compiled (regions allocated now are born here).
+    private var current = -1
     private(set) var kernels: [(op: String, run: Kernel)] = []
     private(set) var arenaCount = 0
+    /// The floats all regions would take without sharing.
+    var regionFloats: Int { layout.sizes.reduce(0, +) }
     /// Nodes that run through the interpreter (for reports and tests).
     private(set) var interpreted: [String] = []
     private var constants: [UnsafeMutablePointer<Float>] = []
@@ -101,8 +135,9 @@ final class CPUProgram: @unchecked Sendable {
 
         var slots: [String: Slot] = [:]
         func allocate(_ shape: [Int]) -> Slot {
-            let s = Slot(offset: arenaCount, shape: shape)
-            arenaCount += (s.count + 15) / 16 * 16  // 64-byte aligned regions
+            let s = Slot(region: layout.sizes.count, shape: shape, layout: layout)
+            layout.sizes.append((s.count + 15) / 16 * 16)  // 64-byte aligned regions
+            layout.births.append(current)
             return s
         }
         func constant(_ values: [Float]) -> UnsafePointer<Float> {
@@ -159,6 +194,7 @@ final class CPUProgram: @unchecked Sendable {
             return next.op == op && next.inputs.first == out ? next : nil
         }
         for (i, n) in steps.enumerated() where !absorbed.contains(i) {
+            current = i
             guard let outName = n.outputs.first, !outName.isEmpty, let outT = values[outName] else { continue }
             if outT.dtype != .float32 { continue }  // shape arithmetic: constant here
             let readsSlot = n.inputs.contains { slots[$0] != nil }
@@ -170,7 +206,7 @@ final class CPUProgram: @unchecked Sendable {
                 if slots[n.inputs[0]] == nil || n.outputs.count > 1, !n.outputs[1].isEmpty, readers[n.outputs[1]] != nil {
                     try fallback(n, &slots)
                 } else {
-                    slots[outName] = Slot(offset: slots[n.inputs[0]]!.offset, shape: outT.shape)
+                    slots[outName] = Slot(region: slots[n.inputs[0]]!.region, shape: outT.shape, layout: layout)
                 }
             case "Conv" where slots[n.inputs[0]] != nil && slots[n.inputs[1]] == nil && (n.input(2).map { slots[$0] == nil } ?? true)
                 && (3...4).contains(shape(n.inputs[0]).count):
@@ -377,7 +413,14 @@ final class CPUProgram: @unchecked Sendable {
             throw HarsanyiError.invalidArgument("output '\(model.outputName)' was not computed")
         }
         output = out
-        arenaCount = max(arenaCount, 16)
+        // Lifetimes: a region lives from the step that makes it to the last step reading any name of it (the
+        // output to the end); scratch regions live in their own step only.
+        layout.deaths = layout.births
+        for (j, n) in steps.enumerated() {
+            for name in n.inputs { if let r = slots[name]?.region { layout.deaths[r] = max(layout.deaths[r], j) } }
+        }
+        layout.deaths[out.region] = Int.max
+        arenaCount = max(layout.place(), 16)
 
     }
 

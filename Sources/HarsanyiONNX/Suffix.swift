@@ -49,6 +49,14 @@ public final class CPUSuffixRunner: BatchRunner, @unchecked Sendable {
         return nodes.isEmpty ? "compiled" : "compiled (interpreted nodes: \(nodes.joined(separator: ", ")))"
     }
 
+    /// Of the programs compiled so far, the largest arena and the sum of its regions (floats): what sharing memory
+    /// between tensors of disjoint lifetimes saves. Nil before any program is compiled.
+    public var arenaFloats: (arena: Int, regions: Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return programs.values.max { $0.arenaCount < $1.arenaCount }.map { ($0.arenaCount, $0.regionFloats) }
+    }
+
     /// The program for `batch`, compiled on first use; nil when compilation failed (the interpreter runs instead).
     func program(_ batch: Int) -> CPUProgram? {
         guard compiled, batch > 0 else { return nil }

@@ -42,6 +42,9 @@ struct CPUProgramTests {
         // The same program runs again on a second batch of the same size (arena reuse leaves no stale values).
         let again = try runner.run(count: x.shape[0], sampleShape: shape) { _ = $0.update(fromContentsOf: x.floats()) }
         #expect(again.floats == y.floats, "\(name): a second run of the compiled program differs")
+        // Tensors of disjoint lifetimes share arena memory.
+        let arena = try #require(runner.arenaFloats)
+        #expect(arena.arena < arena.regions, "\(name): arena \(arena.arena) floats, regions \(arena.regions)")
     }
 
     /// Masked batches: v from the compiled executor equals v from the interpreter, with and without the shortcut,
