@@ -1,6 +1,6 @@
 // nn_elementwise.cl: elementwise and data-movement operators of the ONNX executor
-// (Sources/HarsanyiOpenCL/OpenCLModel*.swift). One work item per output element; the global size is the output's
-// element count (exact), so every kernel reads `get_global_id(0)` without a bound check. Tensors are dense,
+// (Sources/HarsanyiOpenCL/OpenCLModel*.swift). One work item per output element (channel_affine, transpose_rows: per
+// row); the global size is exact, so every kernel reads `get_global_id(0)` without a bound check. Tensors are dense,
 // C order (row-major), float32, each under 2^31 elements (the host checks), so index arithmetic is 32-bit
 // (64-bit division is several times slower on CPU devices).
 //
@@ -13,8 +13,10 @@
 //   clip          y = min(max(x, lo), hi), lo = lob[0] when flags & 1 else −∞, hi = hib[0] when flags & 2 else +∞
 //                 (bounds from buffers: they may be constants or graph inputs)
 //   channel_affine  BatchNormalization (inference): y = (x − mean[c]) · a[c] + b[c], c = (i / inner) % C,
-//                 with a = scale / sqrt(var + ε) computed once on the host as the CPU path does.
+//                 with a = scale / sqrt(var + ε) computed once on the host as the CPU path does; then ReLU when
+//                 `relu` (a fused Relu node). One work item per (n, c) row of `inner` values (global size N·C).
 //   transpose     y[i] = x[Σ_d idx_d(i) · pstride_d]; p = {rank, outShape[MAX_RANK], inStridePermuted[MAX_RANK]}
+//   transpose_rows  the same when the last axis stays last: one work item per output row (global size = rows)
 //   copy_block    Concat: the input viewed as [outer, block] is written at column offset `offset` of the output
 //                 viewed as [outer, outBlock] (global size outer·block)
 //   copy          y = x
@@ -77,10 +79,16 @@ __kernel void clip(__global const REAL *x, __global REAL *y, __global const REAL
 }
 
 __kernel void channel_affine(__global const REAL *x, __global REAL *y, __global const REAL *mean,
-                             __global const REAL *a, __global const REAL *b, const uint C, const uint inner) {
-    const uint i = get_global_id(0);
-    const uint c = (i / inner) % C;
-    y[i] = (x[i] - mean[c]) * a[c] + b[c];
+                             __global const REAL *a, __global const REAL *b, const uint C, const uint inner,
+                             const uint relu) {
+    const uint row = get_global_id(0), c = row % C;
+    const REAL m = mean[c], s = a[c], t = b[c];
+    __global const REAL *x_ = x + (size_t)row * inner;
+    __global REAL *y_ = y + (size_t)row * inner;
+    for (uint i = 0; i < inner; ++i) {
+        const REAL v = (x_[i] - m) * s + t;
+        y_[i] = relu ? max(v, (REAL)0) : v;
+    }
 }
 
 __kernel void transpose(__global const REAL *x, __global REAL *y, __global const int *p) {
@@ -93,6 +101,22 @@ __kernel void transpose(__global const REAL *x, __global REAL *y, __global const
         r /= n;
     }
     y[i] = x[src];
+}
+
+// The last axis kept in place (p as transpose, rank ≥ 2): one work item per output row of `len` values, a
+// contiguous copy from the input (its last stride is 1).
+__kernel void transpose_rows(__global const REAL *x, __global REAL *y, __global const int *p, const uint len) {
+    const uint row = get_global_id(0);
+    const int rank = p[0];
+    uint r = row, src = 0;
+    for (int d = rank - 2; d >= 0; --d) {
+        const uint n = p[1 + d];
+        src += (r % n) * p[1 + MAX_RANK + d];
+        r /= n;
+    }
+    __global const REAL *x_ = x + src;
+    __global REAL *y_ = y + (size_t)row * len;
+    for (uint i = 0; i < len; ++i) y_[i] = x_[i];
 }
 
 __kernel void copy_block(__global const REAL *x, __global REAL *y, const uint block, const uint outBlock,

@@ -259,6 +259,10 @@ __kernel void conv_direct(__global const REAL *X, __global const REAL *W, __glob
 //                    (ci, ky) (zeros outside the image), then each tap is one weight vector times CONV_PX values.
 //                    global size = batch · groups · (ldw / CV) · outH · ceil(outW / CONV_PX). p: as conv_direct.
 //                    The host checks (CONV_PX − 1)·sW + (kW − 1)·dW + 1 ≤ CONV_ROW.
+//   conv_vec_pool{8,16}  conv_vec followed by a MaxPool or AveragePool (a pool node that alone reads the conv output,
+//                    with its windows inside it): one work item per (image, group, channel block, pooled row, ppx
+//                    pooled columns) computes the conv rows under its windows (bias, ReLU) and pools them, so the
+//                    conv output is never stored. The mean sums each window row by row, then divides by kH·kW.
 // Summation order: k ascending, one multiply and one add per term (FP_CONTRACT off), then bias, then ReLU.
 
 
@@ -295,27 +299,30 @@ __kernel void conv_direct(__global const REAL *X, __global const REAL *W, __glob
 GEMM_ROWS(gemm_rows8, 8, CAT(REAL, 8), vload8, vstore8)
 GEMM_ROWS(gemm_rows16, 16, CAT(REAL, 16), vload16, vstore16)
 
-#define CONV_VEC(NAME, CV, VT, VLOAD, VSTORE)                                                                           \
-    __kernel void NAME(__global const REAL *X, __global const REAL *Wt, __global const REAL *biasP, __global REAL *Y,  \
-                       __global const int *p, const uint flags, const uint ldw) {                                      \
-        const int Cin = p[0], inH = p[1], inW = p[2], outH = p[3], outW = p[4], sH = p[5], sW = p[6], padT = p[7],     \
-                  padL = p[8], Mg = p[9], Cg = p[10], K = p[11], M = p[12];                                            \
-        const int kH = p[14], kW = p[15], dH = p[16], dW = p[17];                                                      \
-        const int nb = ldw / CV, G = M / Mg, chunks = (outW + CONV_PX - 1) / CONV_PX;                                  \
-        int idx = get_global_id(0);                                                                                    \
-        const int ch = idx % chunks;                                                                                   \
-        idx /= chunks;                                                                                                 \
-        const int oy = idx % outH;                                                                                     \
-        idx /= outH;                                                                                                   \
-        const int blk = idx % (nb * G), b = idx / (nb * G);                                                            \
-        const int g = blk / nb, i0 = (blk - g * nb) * CV;                                                              \
-        const int ox0 = ch * CONV_PX, iy0 = oy * sH - padT;                                                            \
-        const int xs0 = ox0 * sW - padL, xlen = (CONV_PX - 1) * sW + (kW - 1) * dW + 1;                                \
-        __global const REAL *x_ = X + ((size_t)b * Cin + g * Cg) * inH * inW;                                          \
-        __global const REAL *w_ = Wt + (size_t)g * K * ldw + i0;                                                       \
-        VT acc[CONV_PX];                                                                                               \
+// The shared header of conv_vec and conv_vec_pool: parameters, and the work item's image, group and channel block
+// from `idx` (what is left of the global id after the row and column indices were taken off).
+#define CONV_HEADER(CV, VT, VLOAD)                                                                                     \
+    const int Cin = p[0], inH = p[1], inW = p[2], outH = p[3], outW = p[4], sH = p[5], sW = p[6], padT = p[7],         \
+              padL = p[8], Mg = p[9], Cg = p[10], K = p[11], M = p[12];                                                \
+    const int kH = p[14], kW = p[15], dH = p[16], dW = p[17];                                                          \
+    const int nb = ldw / CV, G = M / Mg;                                                                               \
+    const int xlen = (CONV_PX - 1) * sW + (kW - 1) * dW + 1;                                                           \
+    REAL xs[CONV_ROW];                                                                                                 \
+    VT acc[CONV_PX];
+
+#define CONV_BLOCK(CV, VT, VLOAD)                                                                                      \
+    const int blk = idx % (nb * G), b = idx / (nb * G);                                                                \
+    const int g = blk / nb, i0 = (blk - g * nb) * CV;                                                                  \
+    __global const REAL *x_ = X + ((size_t)b * Cin + g * Cg) * inH * inW;                                              \
+    __global const REAL *w_ = Wt + (size_t)g * K * ldw + i0;                                                           \
+    const VT bv = (flags & 1u) ? VLOAD(0, biasP + g * ldw + i0) : (VT)0;
+
+// acc[q] = Σ_k W[k] · x(k; oy, ox0 + q) for q < CONV_PX (no bias): the input row segment under the windows goes to
+// xs once per (ci, ky), zeros outside the image.
+#define CONV_SEGMENT(VT, VLOAD, oy, ox0)                                                                               \
+    {                                                                                                                  \
+        const int iy0 = (oy) * sH - padT, xs0 = (ox0) * sW - padL;                                                     \
         for (int q = 0; q < CONV_PX; ++q) acc[q] = 0;                                                                  \
-        REAL xs[CONV_ROW];                                                                                             \
         for (int ci = 0; ci < Cg; ++ci) {                                                                              \
             for (int ky = 0; ky < kH; ++ky) {                                                                          \
                 const int iy = iy0 + ky * dH;                                                                          \
@@ -332,7 +339,21 @@ GEMM_ROWS(gemm_rows16, 16, CAT(REAL, 16), vload16, vstore16)
                 }                                                                                                      \
             }                                                                                                          \
         }                                                                                                              \
-        const VT bv = (flags & 1u) ? VLOAD(0, biasP + g * ldw + i0) : (VT)0;                                           \
+    }
+
+#define CONV_VEC(NAME, CV, VT, VLOAD, VSTORE)                                                                           \
+    __kernel void NAME(__global const REAL *X, __global const REAL *Wt, __global const REAL *biasP, __global REAL *Y,  \
+                       __global const int *p, const uint flags, const uint ldw) {                                      \
+        CONV_HEADER(CV, VT, VLOAD)                                                                                     \
+        const int chunks = (outW + CONV_PX - 1) / CONV_PX;                                                             \
+        int idx = get_global_id(0);                                                                                    \
+        const int ch = idx % chunks;                                                                                   \
+        idx /= chunks;                                                                                                 \
+        const int oy = idx % outH;                                                                                     \
+        idx /= outH;                                                                                                   \
+        CONV_BLOCK(CV, VT, VLOAD)                                                                                      \
+        const int ox0 = ch * CONV_PX;                                                                                  \
+        CONV_SEGMENT(VT, VLOAD, oy, ox0)                                                                               \
         const int outHW = outH * outW;                                                                                 \
         __global REAL *y_ = Y + ((size_t)b * M + g * Mg + i0) * outHW + oy * outW;                                     \
         for (int q = 0; q < CONV_PX && ox0 + q < outW; ++q) {                                                          \
@@ -344,5 +365,46 @@ GEMM_ROWS(gemm_rows16, 16, CAT(REAL, 16), vload16, vstore16)
         }                                                                                                              \
     }
 
+// pp (ints): pool kH, kW, sH, sW, pooled outH, outW, isMax, pooled columns per work item (ppx, with
+// (ppx − 1)·sW + kW ≤ CONV_PX). Windows lie inside the conv output (no pool padding or dilation: the host checks).
+#define CONV_VEC_POOL(NAME, CV, VT, VLOAD, VSTORE)                                                                      \
+    __kernel void NAME(__global const REAL *X, __global const REAL *Wt, __global const REAL *biasP, __global REAL *Y,  \
+                       __global const int *p, const uint flags, const uint ldw, __global const int *pp) {              \
+        CONV_HEADER(CV, VT, VLOAD)                                                                                     \
+        const int pkH = pp[0], pkW = pp[1], psH = pp[2], psW = pp[3], pOutH = pp[4], pOutW = pp[5], isMax = pp[6],      \
+                  ppx = pp[7];                                                                                         \
+        const int chunks = (pOutW + ppx - 1) / ppx;                                                                    \
+        int idx = get_global_id(0);                                                                                    \
+        const int ch = idx % chunks;                                                                                   \
+        idx /= chunks;                                                                                                 \
+        const int py = idx % pOutH;                                                                                    \
+        idx /= pOutH;                                                                                                  \
+        CONV_BLOCK(CV, VT, VLOAD)                                                                                      \
+        const int px0 = ch * ppx, ox0 = px0 * psW, count = min(ppx, pOutW - px0);                                      \
+        VT pooled[CONV_PX];                                                                                            \
+        for (int q = 0; q < CONV_PX; ++q) pooled[q] = isMax ? (VT)(-INFINITY) : (VT)0;                                \
+        for (int a = 0; a < pkH; ++a) {                                                                                \
+            const int oy = py * psH + a;                                                                               \
+            CONV_SEGMENT(VT, VLOAD, oy, ox0)                                                                           \
+            for (int q = 0; q < count; ++q) {                                                                          \
+                for (int c = 0; c < pkW; ++c) {                                                                        \
+                    VT v = acc[q * psW + c] + bv;                                                                      \
+                    if (flags & 2u) v = max(v, (VT)0);                                                                 \
+                    pooled[q] = isMax ? max(pooled[q], v) : pooled[q] + v;                                             \
+                }                                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
+        const int pOutHW = pOutH * pOutW;                                                                              \
+        __global REAL *y_ = Y + ((size_t)b * M + g * Mg + i0) * pOutHW + py * pOutW + px0;                             \
+        for (int q = 0; q < count; ++q) {                                                                              \
+            const VT v = isMax ? pooled[q] : pooled[q] / (VT)((REAL)(pkH * pkW));                                      \
+            REAL out[CV];                                                                                              \
+            VSTORE(v, 0, out);                                                                                         \
+            for (int c = 0; c < CV && i0 + c < Mg; ++c) y_[c * pOutHW + q] = out[c];                                   \
+        }                                                                                                              \
+    }
+
 CONV_VEC(conv_vec8, 8, CAT(REAL, 8), vload8, vstore8)
 CONV_VEC(conv_vec16, 16, CAT(REAL, 16), vload16, vstore16)
+CONV_VEC_POOL(conv_vec_pool8, 8, CAT(REAL, 8), vload8, vstore8)
+CONV_VEC_POOL(conv_vec_pool16, 16, CAT(REAL, 16), vload16, vstore16)

@@ -25,7 +25,8 @@ import HarsanyiONNX
 public final class OpenCLModel: @unchecked Sendable, BatchRunner {
     /// Plan-level choices (defaults are the measured best on PoCL; all are exact rewrites up to rounding).
     public struct Options: Sendable {
-        /// Fuse a Relu into the Conv/Gemm/MatMul that is its only producer (and whose output it alone reads).
+        /// Fuse a Relu into the Conv/Gemm/MatMul/BatchNormalization that is its only producer (and whose output it
+        /// alone reads), and into a pool that alone reads it.
         public var fuseRelu: Bool
         /// Fold an inference BatchNormalization into the preceding Conv's weights and bias.
         public var foldBatchNorm: Bool
@@ -36,12 +37,17 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         /// (`gemm_rows*`, `conv_vec*` in nn_gemm.cl: weights transposed and padded once, no barriers), where they
         /// apply; otherwise the tiled GEMM and `directConvBelowChannels` decide.
         public var channelVectors: Bool
+        /// A MaxPool/AveragePool that alone reads a Conv output is planned with the Conv: `conv_vec_pool*` pools in
+        /// the kernel when its windows lie inside the conv output; otherwise the two run one after the other.
+        public var fusePools: Bool
 
-        public init(fuseRelu: Bool = true, foldBatchNorm: Bool = true, directConvBelowChannels: Int = 16, channelVectors: Bool = true) {
+        public init(fuseRelu: Bool = true, foldBatchNorm: Bool = true, directConvBelowChannels: Int = 16, channelVectors: Bool = true,
+                    fusePools: Bool = true) {
             self.fuseRelu = fuseRelu
             self.foldBatchNorm = foldBatchNorm
             self.directConvBelowChannels = directConvBelowChannels
             self.channelVectors = channelVectors
+            self.fusePools = fusePools
         }
     }
 
@@ -57,6 +63,8 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
     let steps: [Node]
     /// Host-known tensors: initializers, folded nodes, folded BatchNormalization weights.
     let constants: [String: Tensor]
+    /// Pools planned with the Conv before them, by the pool's output (which the Conv step now names).
+    let fusedPools: [String: Node]
     private let checkInput: (([Int]) throws -> Void)?
 
     private let lock = NSLock()
@@ -105,6 +113,9 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         var s = steps
         if options.foldBatchNorm { s = try Self.foldBatchNorms(s, &consts, output: output) }
         if options.fuseRelu { s = Self.fuseRelus(s, output: output) }
+        var pools: [String: Node] = [:]
+        if options.fusePools { (s, pools) = Self.fusePools(s, output: output) }
+        fusedPools = pools
         self.steps = s
         self.constants = consts
     }
@@ -310,7 +321,31 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         return steps
     }
 
-    /// A Relu that alone reads a Conv/Gemm/MatMul output becomes that kernel's epilogue (attribute `__relu`); one
+    /// A MaxPool/AveragePool (without Indices output) that alone reads a Conv output: the Conv step takes the pool's
+    /// output name, and the pool node is returned by that name for the planner.
+    static func fusePools(_ steps: [Node], output: String) -> ([Node], [String: Node]) {
+        var steps = steps
+        var pools: [String: Node] = [:]
+        let readers = Self.readers(steps, output: output)
+        var i = 0
+        while i < steps.count {
+            let n = steps[i]
+            guard n.op == "Conv", n.outputs.count == 1, let out = n.outputs.first, out != output, readers[out] == 1,
+                let j = steps.firstIndex(where: { ["MaxPool", "AveragePool"].contains($0.op) && $0.inputs.first == out }), j > i,
+                steps[j].outputs.dropFirst().allSatisfy(\.isEmpty), steps[j].attributes["__relu_in"] == nil, let pooled = steps[j].outputs.first
+            else { i += 1; continue }
+            var fused = n
+            fused.outputs = [pooled]
+            pools[pooled] = steps[j]
+            steps[i] = fused
+            steps.remove(at: j)
+            i += 1
+        }
+        return (steps, pools)
+    }
+
+    /// A Relu that alone reads a Conv/Gemm/MatMul/BatchNormalization output becomes that kernel's epilogue
+    /// (attribute `__relu`); one
     /// that alone feeds a pool becomes the pool's input transform (attribute `__relu_in`).
     static func fuseRelus(_ steps: [Node], output: String) -> [Node] {
         var steps = steps
@@ -318,7 +353,8 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         var i = 0
         while i < steps.count {
             let n = steps[i]
-            guard ["Conv", "Gemm", "MatMul"].contains(n.op), let out = n.outputs.first, out != output, readers[out] == 1,
+            guard ["Conv", "Gemm", "MatMul", "BatchNormalization"].contains(n.op), let out = n.outputs.first, out != output, readers[out] == 1,
+                n.outputs.dropFirst().allSatisfy({ $0.isEmpty || readers[$0] == nil }),
                 let j = steps.firstIndex(where: { $0.op == "Relu" && $0.inputs.first == out }), j > i
             else { i += 1; continue }
             var fused = n

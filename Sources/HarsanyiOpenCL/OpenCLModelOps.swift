@@ -184,8 +184,9 @@ extension Planner {
         let key = "__opencl_bn/\(n.name)/"
         let muB = try upload(key + "mean", mu), aB = try upload(key + "a", a), bB = try upload(key + "b", b)
         let y = try allocate(out, x.shape)
-        launch("nn_elementwise", "channel_affine", global: y.count,
-               [arg(x), arg(y), .arg(.buffer(muB)), .arg(.buffer(aB)), .arg(.buffer(bB)), .arg(.uint(UInt32(c))), .arg(.uint(UInt32(max(inner, 1))))])
+        launch("nn_elementwise", "channel_affine", global: y.count / max(inner, 1),
+               [arg(x), arg(y), .arg(.buffer(muB)), .arg(.buffer(aB)), .arg(.buffer(bB)), .arg(.uint(UInt32(c))), .arg(.uint(UInt32(max(inner, 1)))),
+                .arg(.uint(n.int("__relu", 0) != 0 ? 1 : 0))])
     }
 
     func transpose(_ n: Node, _ out: String) throws {
@@ -199,6 +200,10 @@ extension Planner {
         let src = strides(ms)
         let y = try allocate(out, shape)
         let p = [ms.count] + Self.padded(mp.map { ms[$0] }, 1) + Self.padded(mp.map { src[$0] })
+        if ms.count >= 2, mp.last == ms.count - 1, let len = ms.last, len >= 8 {
+            launch("nn_elementwise", "transpose_rows", global: y.count / len, [arg(x), arg(y), .arg(.buffer(try ints(p))), .arg(.uint(UInt32(len)))])
+            return
+        }
         launch("nn_elementwise", "transpose", global: y.count, [arg(x), arg(y), .arg(.buffer(try ints(p)))])
     }
 
@@ -397,15 +402,20 @@ extension Planner {
         if let bias, bias.count != m { throw invalid(n, "Conv bias has \(bias.count) values for \(m) output channels") }
         try checkIndexable(n, [x, w])
         let mg = m / group, kk = cg * kH * kW, cols = nB * outH * outW
-        let y = try allocate(out, spatial == 2 ? [nB, m, outH, outW] : [nB, m, outW])
-        guard cols < Int(Int32.max), y.count < Int(Int32.max) else { throw unsupported(n, "Conv output of \(y.count) elements") }
         let p = try ints([c, inH, inW, outH, outW, sH, sW, padT, padL, mg, cg, kk, m, nB, kH, kW, dH, dW])
         let flags: UInt32 = (bias != nil ? 1 : 0) | (n.int("__relu", 0) != 0 ? 2 : 0)
         guard let t = model.gemmTiles else { throw HarsanyiError.invalidArgument("GEMM tiles unknown") }
-        if model.options.channelVectors, let wName = n.input(1), let wHost = constant(wName),
-            (t.convColumns - 1) * sW + (kW - 1) * dW + 1 <= t.convRow,
-            bias == nil || n.input(2).flatMap(constant) != nil
-        {
+        // A pool fused into this node (OpenCLModel.fusePools): the vector kernel pools in place when the windows lie
+        // inside the conv output; otherwise the conv output is made under its own name and the pool runs after it.
+        let poolNode = model.fusedPools[out]
+        let convOut = poolNode?.inputs[0] ?? out
+        let vector = model.options.channelVectors && mg >= Self.minVectorChannels && n.input(1).flatMap(constant) != nil
+            && (t.convColumns - 1) * sW + (kW - 1) * dW + 1 <= t.convRow && (bias == nil || n.input(2).flatMap(constant) != nil)
+        let pooled = vector ? poolNode.flatMap { Self.insidePool($0, spatial: spatial, outH: outH, outW: outW, columns: t.convColumns) } : nil
+        let y = try allocate(pooled != nil ? out : convOut,
+                             pooled.map { spatial == 2 ? [nB, m, $0[4], $0[5]] : [nB, m, $0[5]] } ?? (spatial == 2 ? [nB, m, outH, outW] : [nB, m, outW]))
+        guard cols < Int(Int32.max), nB * m * outH * outW < Int(Int32.max) else { throw unsupported(n, "Conv output of \(nB * m * outH * outW) elements") }
+        if vector, let wName = n.input(1), let wHost = constant(wName) {
             let cv = mg <= 8 ? 8 : 16
             let ldw = (mg + cv - 1) / cv * cv
             let key = "__opencl_convvec/\(wName)/\(ldw)"
@@ -425,24 +435,53 @@ extension Planner {
                 for g in 0..<group { for i in 0..<mg { v[g * ldw + i] = bf[g * mg + i] } }
                 biasArg = .arg(.buffer(try upload("__opencl_convvec/\(bName)/\(ldw)/\(group)", v)))
             }
-            let chunks = (outW + t.convColumns - 1) / t.convColumns
-            let global = nB * group * (ldw / cv) * outH * chunks
+            let args: [Launch.A] = [arg(x), .arg(.buffer(wt)), biasArg, arg(y), .arg(.buffer(p)), .arg(.uint(flags)), .arg(.uint(UInt32(ldw)))]
+            if let pp = pooled {
+                let global = nB * group * (ldw / cv) * pp[4] * ((pp[5] + pp[7] - 1) / pp[7])
+                guard global < Int(Int32.max) else { throw unsupported(n, "Conv with \(global) work items") }
+                launch("nn_gemm", "conv_vec_pool\(cv)", global: global, args + [.arg(.buffer(try ints(pp)))])
+                return
+            }
+            let global = nB * group * (ldw / cv) * outH * ((outW + t.convColumns - 1) / t.convColumns)
             guard global < Int(Int32.max) else { throw unsupported(n, "Conv with \(global) work items") }
-            launch("nn_gemm", "conv_vec\(cv)", global: global,
-                   [arg(x), .arg(.buffer(wt)), biasArg, arg(y), .arg(.buffer(p)), .arg(.uint(flags)), .arg(.uint(UInt32(ldw)))])
-            return
-        }
-        if mg < model.options.directConvBelowChannels {
+            launch("nn_gemm", "conv_vec\(cv)", global: global, args)
+        } else if mg < model.options.directConvBelowChannels {
             launch("nn_gemm", "conv_direct", global: cols, [arg(x), arg(w), arg(bias ?? w), arg(y), .arg(.buffer(p)), .arg(.uint(flags))])
-            return
+        } else {
+            var table: [Int] = []
+            table.reserveCapacity(3 * kk)
+            for ci in 0..<cg { for ky in 0..<kH { for kx in 0..<kW { table += [ci * inH * inW, ky * dH, kx * dW] } } }
+            let tilesM = (mg + t.m - 1) / t.m, tilesN = (cols + t.n - 1) / t.n
+            launch("nn_gemm", "conv_igemm", global: tilesM * tilesN * group * t.threads, local: t.threads,
+                   [arg(x), arg(w), arg(bias ?? w), arg(y), .arg(.buffer(try ints(table))), .arg(.buffer(p)), .arg(.uint(flags)),
+                    .arg(.uint(UInt32(tilesM))), .arg(.uint(UInt32(tilesN)))])
         }
-        var table: [Int] = []
-        table.reserveCapacity(3 * kk)
-        for ci in 0..<cg { for ky in 0..<kH { for kx in 0..<kW { table += [ci * inH * inW, ky * dH, kx * dW] } } }
-        let tilesM = (mg + t.m - 1) / t.m, tilesN = (cols + t.n - 1) / t.n
-        launch("nn_gemm", "conv_igemm", global: tilesM * tilesN * group * t.threads, local: t.threads,
-               [arg(x), arg(w), arg(bias ?? w), arg(y), .arg(.buffer(try ints(table))), .arg(.buffer(p)), .arg(.uint(flags)),
-                .arg(.uint(UInt32(tilesM))), .arg(.uint(UInt32(tilesN)))])
+        if let poolNode {
+            try pool(poolNode, out)
+            release(convOut)
+        }
+    }
+
+    /// Output channels per group from which conv_vec is used (fewer, e.g. depthwise: most of a vector would be padding).
+    static let minVectorChannels = 4
+
+    /// conv_vec_pool's parameters {kH, kW, sH, sW, outH, outW, isMax, pooled columns per work item} for a pool over
+    /// a conv output of outH × outW, when its windows lie inside it (no padding, no dilation, ceil_mode changing
+    /// nothing) and one window row fits in `columns` conv outputs; nil otherwise.
+    static func insidePool(_ n: Node, spatial: Int, outH: Int, outW: Int, columns: Int) -> [Int]? {
+        guard let k = n.ints("kernel_shape"), k.count == spatial, k.allSatisfy({ $0 >= 1 }) else { return nil }
+        let st = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        guard st.count == spatial, st.allSatisfy({ $0 >= 1 }) else { return nil }
+        guard (n.ints("dilations") ?? []).allSatisfy({ $0 == 1 }), (n.ints("pads") ?? []).allSatisfy({ $0 == 0 }),
+            ["NOTSET", "VALID"].contains(n.string("auto_pad") ?? "NOTSET")
+        else { return nil }
+        let (kH, kW) = spatial == 2 ? (k[0], k[1]) : (1, k[0])
+        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
+        guard kH <= outH, kW <= outW, kW <= columns else { return nil }
+        let pH = (outH - kH) / sH + 1, pW = (outW - kW) / sW + 1
+        if n.int("ceil_mode", 0) != 0, (outH - kH + sH - 1) / sH + 1 != pH || (outW - kW + sW - 1) / sW + 1 != pW { return nil }
+        let ppx = (columns - kW) / sW + 1
+        return [kH, kW, sH, sW, pH, pW, n.op == "MaxPool" ? 1 : 0, ppx]
     }
 
     // MARK: pooling and reductions

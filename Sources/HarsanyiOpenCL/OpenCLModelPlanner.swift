@@ -142,7 +142,7 @@ final class Planner {
     }
 
     /// Drops `name` from its buffer's users; a pooled buffer with no users left is free again.
-    private func release(_ name: String) {
+    func release(_ name: String) {
         guard case .device(let d)? = values[name], case .slot(let s) = d.storage, !inputSlotSet.contains(s), s != outputSlot else { return }
         slotUsers[s].remove(name)
         if slotUsers[s].isEmpty && !freeSlots.contains(s) { freeSlots.append(s) }

@@ -6,10 +6,12 @@ import HarsanyiTestSupport
 import Testing
 
 /// Plan options that together reach every kernel path: the defaults (fusions on, channel-vector kernels for
-/// constant weights), and no rewrites with every Conv and Gemm on the tiled implicit GEMM, and every Conv direct.
+/// constant weights, pools in the conv kernel), no rewrites with every Conv and Gemm on the tiled GEMMs, and every
+/// Conv direct (a fused pool then runs after its Conv).
 let openCLModelOptions: [(String, OpenCLModel.Options)] = [
     ("default", OpenCLModel.Options()),
-    ("plain, conv GEMM", OpenCLModel.Options(fuseRelu: false, foldBatchNorm: false, directConvBelowChannels: 0, channelVectors: false)),
+    ("plain, conv GEMM", OpenCLModel.Options(fuseRelu: false, foldBatchNorm: false, directConvBelowChannels: 0, channelVectors: false,
+                                             fusePools: false)),
     ("conv direct", OpenCLModel.Options(directConvBelowChannels: Int.max, channelVectors: false)),
 ]
 
@@ -167,6 +169,44 @@ struct OpenCLModelTests {
         try compareWithCPU(g, ["x": Tensor(shape: c.x, floats: rng.floats(c.x.reduce(1, *)))], c.testDescription)
     }
 
+    @Test("Conv followed by a pool: pooled in the conv kernel when the windows fit, else one after the other")
+    func convPool() throws {
+        var rng = SplitMix64(seed: seed(11))
+        let pools: [(String, [String: TestGraph.Attr])] = [
+            ("MaxPool", ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2])]),
+            ("AveragePool", ["kernel_shape": .ints([3, 2]), "strides": .ints([2, 1])]),
+            ("AveragePool", ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2]), "ceil_mode": .int(1)]),  // 9 x 11: ceil adds a row
+            ("MaxPool", ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2])]),  // padded: separate
+            ("MaxPool", ["kernel_shape": .ints([2, 6]), "strides": .ints([1, 3])]),  // a window row wider than a work item's columns
+        ]
+        // (input, weight, group, relu)
+        let convs: [([Int], [Int], Int, Bool)] = [([3, 2, 9, 11], [10, 1, 3, 3], 2, true), ([2, 1, 8, 8], [8, 1, 3, 3], 1, true),
+                                                  ([2, 4, 7, 9], [16, 4, 3, 3], 1, false)]
+        for (xs, ws, group, relu) in convs {
+            for (op, attrs) in pools {
+                var g = TestGraph()
+                g.input("x", xs)
+                g.initializer("w", ws, rng.floats(ws.reduce(1, *)))
+                g.initializer("b", [ws[0]], rng.floats(ws[0]))
+                g.node("Conv", ["x", "w", "b"], ["c"], ["pads": .ints([1, 1, 1, 1]), "group": .int(group)])
+                var last = "c"
+                if relu {
+                    g.node("Relu", ["c"], ["r"])
+                    last = "r"
+                }
+                g.node(op, [last], ["y"], attrs)
+                try compareWithCPU(g, ["x": Tensor(shape: xs, floats: rng.floats(xs.reduce(1, *)))], "Conv \(ws) group \(group) relu \(relu), \(op) \(attrs.keys.sorted())")
+            }
+        }
+        // 1-D.
+        var g = TestGraph()
+        g.input("x", [3, 2, 13])
+        g.initializer("w", [6, 2, 3], rng.floats(36))
+        g.node("Conv", ["x", "w"], ["c"], [:])
+        g.node("AveragePool", ["c"], ["y"], ["kernel_shape": .ints([2]), "strides": .ints([2])])
+        try compareWithCPU(g, ["x": Tensor(shape: [3, 2, 13], floats: rng.floats(78))], "1-D Conv and AveragePool")
+    }
+
     @Test("pools, reductions, softmax, transposes and broadcasts on odd shapes")
     func misc() throws {
         var rng = SplitMix64(seed: seed(7))
@@ -185,6 +225,10 @@ struct OpenCLModelTests {
             ("LogSoftmax", [], [:], { _ in }),
             ("Transpose", [], ["perm": .ints([3, 1, 0, 2])], { _ in }),
             ("Transpose", [], ["perm": .ints([0, 2, 3, 1])], { _ in }),
+            ("Transpose", [], ["perm": .ints([1, 0, 2, 3])], { _ in }),  // the last axes stay: row copies
+            ("BatchNormalization", ["s", "bb", "mu", "var"], ["epsilon": .float(1e-3)], { g in
+                for name in ["s", "bb", "mu", "var"] { g.initializer(name, [5], (0..<5).map { Float($0 + 1) * (name == "mu" ? -0.1 : 0.3) }) }
+            }),
             ("Mul", ["k"], [:], { g in g.initializer("k", [5, 1, 9], (0..<45).map { Float($0) / 7 }) }),
             ("Sub", ["k"], [:], { g in g.initializer("k", [], [0.25]) }),
             ("Div", ["k"], [:], { g in g.initializer("k", [3, 1, 1, 1], [1, 2, 4]) }),
