@@ -1,10 +1,10 @@
 // nn_elementwise.cl: elementwise and data-movement operators of the ONNX executor
-// (Sources/HarsanyiOpenCL/OpenCLModel*.swift). One work item per output element (channel_affine, transpose_rows: per
-// row); the global size is exact, so every kernel reads `get_global_id(0)` without a bound check. Tensors are dense,
+// (Sources/HarsanyiOpenCL/OpenCLModel*.swift). One work item per output element (channel_affine, transpose_rows,
+// copy_block: per row); the global size is exact, so every kernel reads `get_global_id(0)` without a bound check. Tensors are dense,
 // C order (row-major), float32, each under 2^31 elements (the host checks), so index arithmetic is 32-bit
 // (64-bit division is several times slower on CPU devices).
 //
-//   binary        y = a op b with numpy broadcasting; op: 0 Add, 1 Sub, 2 Mul, 3 Div.
+//   binary        y = a op b with numpy broadcasting; op: 0 Add, 1 Sub, 2 Mul, 3 Div; then ReLU when `relu` (fused).
 //                 mode 0: general, p (ints) = {rank, shape[MAX_RANK], strideA[MAX_RANK], strideB[MAX_RANK]}
 //                         (output shape; operand strides in that shape, 0 on broadcast axes; rank ≤ MAX_RANK)
 //                 mode 1: a and b have the output's shape;  mode 2: b is one value;  mode 3: a is one value
@@ -18,7 +18,7 @@
 //   transpose     y[i] = x[Σ_d idx_d(i) · pstride_d]; p = {rank, outShape[MAX_RANK], inStridePermuted[MAX_RANK]}
 //   transpose_rows  the same when the last axis stays last: one work item per output row (global size = rows)
 //   copy_block    Concat: the input viewed as [outer, block] is written at column offset `offset` of the output
-//                 viewed as [outer, outBlock] (global size outer·block)
+//                 viewed as [outer, outBlock]; one work item per row (global size outer)
 //   copy          y = x
 // Precision: REAL is float unless the host defines REAL=double and USE_FP64. No fast-math; FP_CONTRACT off.
 
@@ -41,12 +41,7 @@ inline REAL apply_binary(const uint op, const REAL x, const REAL y) {
     }
 }
 
-__kernel void binary(__global const REAL *a, __global const REAL *b, __global REAL *y, __global const int *p,
-                     const uint op, const uint mode) {
-    const size_t i = get_global_id(0);
-    if (mode == 1) { y[i] = apply_binary(op, a[i], b[i]); return; }
-    if (mode == 2) { y[i] = apply_binary(op, a[i], b[0]); return; }
-    if (mode == 3) { y[i] = apply_binary(op, a[0], b[i]); return; }
+inline REAL binary_general(const uint op, __global const REAL *a, __global const REAL *b, __global const int *p, const size_t i) {
     const int rank = p[0];
     uint r = i, ia = 0, ib = 0;
     for (int d = rank - 1; d >= 0; --d) {
@@ -55,7 +50,18 @@ __kernel void binary(__global const REAL *a, __global const REAL *b, __global RE
         ia += q * p[1 + MAX_RANK + d];
         ib += q * p[1 + 2 * MAX_RANK + d];
     }
-    y[i] = apply_binary(op, a[ia], b[ib]);
+    return apply_binary(op, a[ia], b[ib]);
+}
+
+__kernel void binary(__global const REAL *a, __global const REAL *b, __global REAL *y, __global const int *p,
+                     const uint op, const uint mode, const uint relu) {
+    const size_t i = get_global_id(0);
+    REAL r;
+    if (mode == 1) r = apply_binary(op, a[i], b[i]);
+    else if (mode == 2) r = apply_binary(op, a[i], b[0]);
+    else if (mode == 3) r = apply_binary(op, a[0], b[i]);
+    else r = binary_general(op, a, b, p, i);
+    y[i] = relu ? max(r, (REAL)0) : r;
 }
 
 __kernel void unary(__global const REAL *x, __global REAL *y, const uint op, const REAL alpha) {
@@ -121,8 +127,10 @@ __kernel void transpose_rows(__global const REAL *x, __global REAL *y, __global 
 
 __kernel void copy_block(__global const REAL *x, __global REAL *y, const uint block, const uint outBlock,
                          const uint offset) {
-    const uint i = get_global_id(0);
-    y[(i / block) * outBlock + offset + i % block] = x[i];
+    const uint row = get_global_id(0);
+    __global const REAL *x_ = x + (size_t)row * block;
+    __global REAL *y_ = y + (size_t)row * outBlock + offset;
+    for (uint i = 0; i < block; ++i) y_[i] = x_[i];
 }
 
 __kernel void copy(__global const REAL *x, __global REAL *y) {

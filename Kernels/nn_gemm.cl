@@ -256,7 +256,8 @@ __kernel void conv_direct(__global const REAL *X, __global const REAL *W, __glob
 //   conv_vec{8,16}   Conv with Wt[g][k][ldw] (k = (ci, ky, kx), ldw a multiple of CV, zero channels past Mg) and the
 //                    bias padded alike (biasP[g·ldw + i]). One work item per (image, group, channel block, output row,
 //                    CONV_PX output columns): the input row segment under the window goes to private memory once per
-//                    (ci, ky) (zeros outside the image), then each tap is one weight vector times CONV_PX values.
+//                    (ci, ky) (its part outside the image zeroed once), then each tap is one weight vector times
+//                    CONV_PX values.
 //                    global size = batch · groups · (ldw / CV) · outH · ceil(outW / CONV_PX). p: as conv_direct.
 //                    The host checks (CONV_PX − 1)·sW + (kW − 1)·dW + 1 ≤ CONV_ROW.
 //   conv_vec_pool{8,16}  conv_vec followed by a MaxPool or AveragePool (a pool node that alone reads the conv output,
@@ -299,6 +300,12 @@ __kernel void conv_direct(__global const REAL *X, __global const REAL *W, __glob
 GEMM_ROWS(gemm_rows8, 8, CAT(REAL, 8), vload8, vstore8)
 GEMM_ROWS(gemm_rows16, 16, CAT(REAL, 16), vload16, vstore16)
 
+// xs[tlo, thi) = xr[xs0 + tlo, xs0 + thi).
+#define CONV_COPY_ROW(xr)                                                                                              \
+    {                                                                                                                  \
+        for (int t = tlo; t < thi; ++t) xs[t] = (xr)[xs0 + t];                                                         \
+    }
+
 // The shared header of conv_vec and conv_vec_pool: parameters, and the work item's image, group and channel block
 // from `idx` (what is left of the global id after the row and column indices were taken off).
 #define CONV_HEADER(CV, VT, VLOAD)                                                                                     \
@@ -322,20 +329,20 @@ GEMM_ROWS(gemm_rows16, 16, CAT(REAL, 16), vload16, vstore16)
 #define CONV_SEGMENT(VT, VLOAD, oy, ox0)                                                                               \
     {                                                                                                                  \
         const int iy0 = (oy) * sH - padT, xs0 = (ox0) * sW - padL;                                                     \
-        for (int q = 0; q < CONV_PX; ++q) acc[q] = 0;                                                                  \
+        /* xs[t] for t in [tlo, thi) is inside the image (copied per row), the rest is zero (set once). */          \
+        const int tlo = clamp(-xs0, 0, xlen), thi = clamp(inW - xs0, tlo, xlen);                                       \
+        for (int t = 0; t < xlen; ++t) xs[t] = 0;                                                                      \
+        _Pragma("unroll") for (int q = 0; q < CONV_PX; ++q) acc[q] = 0;                                                                  \
         for (int ci = 0; ci < Cg; ++ci) {                                                                              \
             for (int ky = 0; ky < kH; ++ky) {                                                                          \
                 const int iy = iy0 + ky * dH;                                                                          \
                 if (iy < 0 || iy >= inH) continue;                                                                     \
                 __global const REAL *xr = x_ + (ci * inH + iy) * inW;                                                  \
-                for (int t = 0; t < xlen; ++t) {                                                                       \
-                    const int ix = xs0 + t;                                                                            \
-                    xs[t] = (ix >= 0 && ix < inW) ? xr[ix] : (REAL)0;                                                  \
-                }                                                                                                      \
+                CONV_COPY_ROW(xr)                                                                                      \
                 __global const REAL *wk = w_ + (size_t)((ci * kH + ky) * kW) * ldw;                                    \
                 for (int kx = 0; kx < kW; ++kx) {                                                                      \
                     const VT w = VLOAD(0, wk + (size_t)kx * ldw);                                                      \
-                    for (int q = 0; q < CONV_PX; ++q) acc[q] += w * xs[q * sW + kx * dW];                              \
+                    _Pragma("unroll") for (int q = 0; q < CONV_PX; ++q) acc[q] += w * xs[q * sW + kx * dW];                              \
                 }                                                                                                      \
             }                                                                                                          \
         }                                                                                                              \
@@ -382,14 +389,17 @@ GEMM_ROWS(gemm_rows16, 16, CAT(REAL, 16), vload16, vstore16)
         CONV_BLOCK(CV, VT, VLOAD)                                                                                      \
         const int px0 = ch * ppx, ox0 = px0 * psW, count = min(ppx, pOutW - px0);                                      \
         VT pooled[CONV_PX];                                                                                            \
-        for (int q = 0; q < CONV_PX; ++q) pooled[q] = isMax ? (VT)(-INFINITY) : (VT)0;                                \
+        _Pragma("unroll") for (int q = 0; q < CONV_PX; ++q) pooled[q] = isMax ? (VT)(-INFINITY) : (VT)0;                                \
         for (int a = 0; a < pkH; ++a) {                                                                                \
             const int oy = py * psH + a;                                                                               \
             CONV_SEGMENT(VT, VLOAD, oy, ox0)                                                                           \
-            for (int q = 0; q < count; ++q) {                                                                          \
-                for (int c = 0; c < pkW; ++c) {                                                                        \
-                    VT v = acc[q * psW + c] + bv;                                                                      \
-                    if (flags & 2u) v = max(v, (VT)0);                                                                 \
+            /* Conv output t (a constant index, so acc stays in registers) joins every window that covers it, */    \
+            /* in increasing t: each window sums its row left to right. */                                             \
+            _Pragma("unroll") for (int t = 0; t < CONV_PX; ++t) {                                                      \
+                VT v = acc[t] + bv;                                                                                    \
+                if (flags & 2u) v = max(v, (VT)0);                                                                     \
+                for (int q = 0; q < count; ++q) {                                                                      \
+                    if (t < q * psW || t >= q * psW + pkW) continue;                                                   \
                     pooled[q] = isMax ? max(pooled[q], v) : pooled[q] + v;                                             \
                 }                                                                                                      \
             }                                                                                                          \
@@ -403,6 +413,60 @@ GEMM_ROWS(gemm_rows16, 16, CAT(REAL, 16), vload16, vstore16)
             for (int c = 0; c < CV && i0 + c < Mg; ++c) y_[c * pOutHW + q] = out[c];                                   \
         }                                                                                                              \
     }
+
+// conv_pix8: for groups with few output channels (depthwise and the like), where a channel vector would be mostly
+// padding: the vector runs over 8 neighbouring output columns instead. One work item per (image, output channel,
+// 8 columns) walks all output rows (so the per-item set-up is paid once per column block, not per row); stride 1
+// along the row (the host checks), input row segment in private memory as in conv_vec, each tap one scalar weight
+// times 8 inputs. Global size batch · M · ceil(outW / 8). p: as conv_direct; W in ONNX layout.
+__kernel void conv_pix8(__global const REAL *X, __global const REAL *W, __global const REAL *bias, __global REAL *Y,
+                        __global const int *p, const uint flags) {
+    const int Cin = p[0], inH = p[1], inW = p[2], outH = p[3], outW = p[4], sH = p[5], padT = p[7], padL = p[8],
+              Mg = p[9], Cg = p[10], K = p[11], M = p[12];
+    const int kH = p[14], kW = p[15], dH = p[16], dW = p[17];
+    const int chunks = (outW + 7) / 8;
+    int idx = get_global_id(0);
+    const int ch = idx % chunks;
+    idx /= chunks;
+    const int o = idx % M, b = idx / M, g = o / Mg;
+    const int ox0 = ch * 8, xs0 = ox0 - padL, xlen = 8 + (kW - 1) * dW;
+    __global const REAL *x_ = X + ((size_t)b * Cin + g * Cg) * inH * inW;
+    __global const REAL *w_ = W + (size_t)o * K;
+    __global REAL *y_ = Y + ((size_t)b * M + o) * outH * outW + ox0;
+    const REAL bo = (flags & 1u) ? bias[o] : (REAL)0;
+    REAL xs[CONV_ROW];
+    // xs[t] for t in [tlo, thi) is inside the image (copied per row); the rest stays zero.
+    const int tlo = clamp(-xs0, 0, xlen), thi = clamp(inW - xs0, tlo, xlen), interior = tlo == 0 && thi == xlen;
+    for (int t = 0; t < xlen; ++t) xs[t] = 0;
+    for (int oy = 0; oy < outH; ++oy) {
+        const int iy0 = oy * sH - padT;
+        CAT(REAL, 8) acc = 0;
+        for (int ci = 0; ci < Cg; ++ci) {
+            for (int ky = 0; ky < kH; ++ky) {
+                const int iy = iy0 + ky * dH;
+                if (iy < 0 || iy >= inH) continue;
+                __global const REAL *xr = x_ + (ci * inH + iy) * inW;
+                __global const REAL *wk = w_ + (ci * kH + ky) * kW;
+                if (interior) {  // the whole segment lies in the image: straight from global memory
+                    for (int kx = 0; kx < kW; ++kx) acc += vload8(0, xr + xs0 + kx * dW) * wk[kx];
+                    continue;
+                }
+                CONV_COPY_ROW(xr)
+                for (int kx = 0; kx < kW; ++kx) acc += vload8(0, xs + kx * dW) * wk[kx];
+            }
+        }
+        acc = acc + bo;
+        if (flags & 2u) acc = max(acc, (CAT(REAL, 8))0);
+        __global REAL *yr = y_ + oy * outW;
+        if (ox0 + 8 <= outW) {
+            vstore8(acc, 0, yr);
+        } else {
+            REAL out[8];
+            vstore8(acc, 0, out);
+            for (int q = 0; q < outW - ox0; ++q) yr[q] = out[q];
+        }
+    }
+}
 
 CONV_VEC(conv_vec8, 8, CAT(REAL, 8), vload8, vstore8)
 CONV_VEC(conv_vec16, 16, CAT(REAL, 16), vload16, vstore16)

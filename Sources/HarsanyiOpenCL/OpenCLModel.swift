@@ -25,7 +25,7 @@ import HarsanyiONNX
 public final class OpenCLModel: @unchecked Sendable, BatchRunner {
     /// Plan-level choices (defaults are the measured best on PoCL; all are exact rewrites up to rounding).
     public struct Options: Sendable {
-        /// Fuse a Relu into the Conv/Gemm/MatMul/BatchNormalization that is its only producer (and whose output it
+        /// Fuse a Relu into the Conv/Gemm/MatMul/BatchNormalization/binary op that is its only producer (and whose output it
         /// alone reads), and into a pool that alone reads it.
         public var fuseRelu: Bool
         /// Fold an inference BatchNormalization into the preceding Conv's weights and bias.
@@ -344,7 +344,7 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         return (steps, pools)
     }
 
-    /// A Relu that alone reads a Conv/Gemm/MatMul/BatchNormalization output becomes that kernel's epilogue
+    /// A Relu that alone reads a Conv/Gemm/MatMul/BatchNormalization/Add/Sub/Mul/Div output becomes that kernel's epilogue
     /// (attribute `__relu`); one
     /// that alone feeds a pool becomes the pool's input transform (attribute `__relu_in`).
     static func fuseRelus(_ steps: [Node], output: String) -> [Node] {
@@ -353,7 +353,7 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         var i = 0
         while i < steps.count {
             let n = steps[i]
-            guard ["Conv", "Gemm", "MatMul", "BatchNormalization"].contains(n.op), let out = n.outputs.first, out != output, readers[out] == 1,
+            guard ["Conv", "Gemm", "MatMul", "BatchNormalization", "Add", "Sub", "Mul", "Div"].contains(n.op), let out = n.outputs.first, out != output, readers[out] == 1,
                 n.outputs.dropFirst().allSatisfy({ $0.isEmpty || readers[$0] == nil }),
                 let j = steps.firstIndex(where: { $0.op == "Relu" && $0.inputs.first == out }), j > i
             else { i += 1; continue }

@@ -118,7 +118,8 @@ extension Planner {
             guard dims.count <= Self.maxRank else { throw unsupported(n, "\(n.op) on rank \(shape.count) (at most \(Self.maxRank))") }
             p = [dims.count] + Self.padded(dims, 1) + Self.padded(st[0]) + Self.padded(st[1])
         }
-        launch("nn_elementwise", "binary", global: count, [arg(a), arg(b), arg(y), .arg(.buffer(try ints(p))), .arg(.uint(op)), .arg(.uint(mode))])
+        launch("nn_elementwise", "binary", global: count, [arg(a), arg(b), arg(y), .arg(.buffer(try ints(p))), .arg(.uint(op)), .arg(.uint(mode)),
+                                                           .arg(.uint(n.int("__relu", 0) != 0 ? 1 : 0))])
     }
 
     func unary(_ n: Node, _ out: String) throws {
@@ -223,7 +224,7 @@ extension Planner {
         for t in xs {
             let block = t.shape[ax...].reduce(1, *)
             if block > 0 {
-                launch("nn_elementwise", "copy_block", global: t.count,
+                launch("nn_elementwise", "copy_block", global: t.count / block,
                        [arg(t), arg(y), .arg(.uint(UInt32(block))), .arg(.uint(UInt32(outBlock))), .arg(.uint(UInt32(offset)))])
             }
             offset += block
@@ -445,6 +446,9 @@ extension Planner {
             let global = nB * group * (ldw / cv) * outH * ((outW + t.convColumns - 1) / t.convColumns)
             guard global < Int(Int32.max) else { throw unsupported(n, "Conv with \(global) work items") }
             launch("nn_gemm", "conv_vec\(cv)", global: global, args)
+        } else if model.options.channelVectors, mg < Self.minVectorChannels, sW == 1, 8 + (kW - 1) * dW <= t.convRow {
+            launch("nn_gemm", "conv_pix8", global: nB * m * ((outW + 7) / 8),
+                   [arg(x), arg(w), arg(bias ?? w), arg(y), .arg(.buffer(p)), .arg(.uint(flags))])
         } else if mg < model.options.directConvBelowChannels {
             launch("nn_gemm", "conv_direct", global: cols, [arg(x), arg(w), arg(bias ?? w), arg(y), .arg(.buffer(p)), .arg(.uint(flags))])
         } else {
@@ -462,8 +466,9 @@ extension Planner {
         }
     }
 
-    /// Output channels per group from which conv_vec is used (fewer, e.g. depthwise: most of a vector would be padding).
-    static let minVectorChannels = 4
+    /// Output channels per group from which conv_vec is used; fewer (depthwise and the like: most of a channel
+    /// vector would be padding) use conv_pix8 (vectors along the output row) when the row stride is 1.
+    static let minVectorChannels = 8
 
     /// conv_vec_pool's parameters {kH, kW, sH, sW, outH, outW, isMax, pooled columns per work item} for a pool over
     /// a conv output of outH × outW, when its windows lie inside it (no padding, no dilation, ceil_mode changing

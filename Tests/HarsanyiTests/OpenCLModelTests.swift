@@ -141,6 +141,9 @@ struct OpenCLModelTests {
         ConvCase(x: [2, 4, 10], w: [6, 2, 3], attrs: ["group": .int(2), "dilations": .ints([2]), "auto_pad": .string("SAME_UPPER")]),
         ConvCase(x: [1, 1, 1, 1], w: [1, 1, 1, 1], attrs: [:]),
         ConvCase(x: [2, 3, 6, 6], w: [40, 3, 6, 6], attrs: ["auto_pad": .string("VALID")], relu: true, batchNorm: true),
+        // Depthwise and 1x1 grouped at stride 1 (conv_pix8 by default), rows of 11 and 8: a partial and a full block.
+        ConvCase(x: [2, 6, 7, 11], w: [6, 1, 3, 3], attrs: ["group": .int(6), "pads": .ints([1, 1, 1, 1])], relu: true),
+        ConvCase(x: [3, 8, 5, 8], w: [8, 2, 1, 1], attrs: ["group": .int(4)], batchNorm: true),
     ]
 
     @Test("Conv of odd shapes on both kernels (with BN folding and Relu fusion)", arguments: convCases)
