@@ -99,13 +99,11 @@ struct Extract: ParsableCommand {
                 throw HarsanyiError.invalidArgument("--target must be label:K or predicted")
             }
             let start = DispatchTime.now().uptimeNanoseconds
-            var lastReport = start
+            let bar = ProgressBar(label: "masked forwards", total: total, unit: "samples")
+            defer { bar.finish() }  // also when a batch fails: the error line starts on a line of its own
             let progress: (Int) -> Void = { done in
-                let now = DispatchTime.now().uptimeNanoseconds
-                if now - lastReport > 1_000_000_000 || done == total && now - start > 1_000_000_000 {
-                    lastReport = now
-                    Console.note(String(format: "masked forwards %d/%d (%.0f samples/s)", done, total, Double(done) / (Double(now - start) * 1e-9)))
-                }
+                bar.update(done)
+                if done >= total { bar.finish() }
             }
             // On OpenCL, masked inputs (or the shortcut's rows) are made on the device and v stays there for the engine.
             var onDevice: DeviceMaskedForward?
