@@ -5,9 +5,11 @@
 // (64-bit division is several times slower on CPU devices).
 //
 //   binary        y = a op b with numpy broadcasting; op: 0 Add, 1 Sub, 2 Mul, 3 Div; then ReLU when `relu` (fused).
+//   binary_same16 the same for equal shapes, 16 elements per work item (vector loads and stores).
 //                 mode 0: general, p (ints) = {rank, shape[MAX_RANK], strideA[MAX_RANK], strideB[MAX_RANK]}
 //                         (output shape; operand strides in that shape, 0 on broadcast axes; rank ≤ MAX_RANK)
-//                 mode 1: a and b have the output's shape;  mode 2: b is one value;  mode 3: a is one value
+//                 mode 1: a and b have the output's shape (the host launches binary_same16 for it);
+//                 mode 2: b is one value;  mode 3: a is one value
 //   unary         y = f(x); op: 0 Relu max(x, 0), 1 LeakyRelu (x ≥ 0 ? x : alpha·x), 2 Sigmoid (the CPU path's
 //                 two-sided form), 3 Tanh
 //   clip          y = min(max(x, lo), hi), lo = lob[0] when flags & 1 else −∞, hi = hib[0] when flags & 2 else +∞
@@ -31,6 +33,8 @@
 #endif
 
 #define MAX_RANK 6 // the host merges nothing and rejects higher ranks
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b) // CAT(REAL, 16): the vector type of REAL
 
 inline REAL apply_binary(const uint op, const REAL x, const REAL y) {
     switch (op) {
@@ -62,6 +66,23 @@ __kernel void binary(__global const REAL *a, __global const REAL *b, __global RE
     else if (mode == 3) r = apply_binary(op, a[0], b[i]);
     else r = binary_general(op, a, b, p, i);
     y[i] = relu ? max(r, (REAL)0) : r;
+}
+
+// binary with mode 1 (equal shapes), 16 elements per work item (global size ceil(count / 16)).
+__kernel void binary_same16(__global const REAL *a, __global const REAL *b, __global REAL *y, const uint count,
+                            const uint op, const uint relu) {
+    const uint i0 = get_global_id(0) * 16;
+    if (i0 + 16 <= count) {
+        const CAT(REAL, 16) x = vload16(0, a + i0), z = vload16(0, b + i0);
+        CAT(REAL, 16) r = op == 0 ? x + z : op == 1 ? x - z : op == 2 ? x * z : x / z;
+        if (relu) r = max(r, (CAT(REAL, 16))0);
+        vstore16(r, 0, y + i0);
+        return;
+    }
+    for (uint i = i0; i < count; ++i) {
+        const REAL r = apply_binary(op, a[i], b[i]);
+        y[i] = relu ? max(r, (REAL)0) : r;
+    }
 }
 
 __kernel void unary(__global const REAL *x, __global REAL *y, const uint op, const REAL alpha) {

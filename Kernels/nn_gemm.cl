@@ -17,7 +17,8 @@
 //                has no divisions. 1-D convolution is the case inH = kH = 1.
 //   conv_direct  The same convolution, one work item per output pixel computing all its output channels (plain
 //                loops over Cg·kH·kW): for depthwise and other small groups where a GEMM tile would be mostly padding.
-//   gemm_config  Writes the tile sizes compiled in (TS_M, TS_N, TS_K, threads per group, CONV_PX, CONV_ROW), so the host always
+//   gemm_config  Writes the tile sizes compiled in (TS_M, TS_N, TS_K, threads per group, CONV_PX_NARROW, CONV_ROW,
+//                CONV_PX_WIDE), so the host always
 //                launches what the kernels were built with (the defaults below may be tuned per device).
 //
 // Launch (gemm, conv_igemm): 1-D, local size GEMM_THREADS, one work group per TS_M × TS_N output tile;
@@ -62,9 +63,9 @@
 #error "nn_gemm.cl: TS_M, TS_N must be multiples of WPT_M, WPT_N, and the work-group size a multiple of TS_N"
 #endif
 
-#ifndef CONV_PX
-#define CONV_PX 4 // output columns per work item in conv_vec
-#endif
+#define CONV_PX_NARROW 4 // output columns per work item in conv_vec*, conv_vec_pool*
+#define CONV_PX_WIDE 8   // ... in the *_w8 forms (rows of 8 or more columns)
+#define CONV_PX CONV_PX_NARROW
 #ifndef CONV_ROW
 #define CONV_ROW 64 // longest input row segment conv_vec holds in private memory
 #endif
@@ -74,8 +75,9 @@ __kernel void gemm_config(__global int *out) {
     out[1] = TS_N;
     out[2] = TS_K;
     out[3] = GEMM_THREADS;
-    out[4] = CONV_PX;
+    out[4] = CONV_PX_NARROW;
     out[5] = CONV_ROW;
+    out[6] = CONV_PX_WIDE;
 }
 
 // acc += As · Bs over one TS_K slice (the inner product of the register tile).
@@ -259,7 +261,8 @@ __kernel void conv_direct(__global const REAL *X, __global const REAL *W, __glob
 //                    (ci, ky) (its part outside the image zeroed once), then each tap is one weight vector times
 //                    CONV_PX values.
 //                    global size = batch · groups · (ldw / CV) · outH · ceil(outW / CONV_PX). p: as conv_direct.
-//                    The host checks (CONV_PX − 1)·sW + (kW − 1)·dW + 1 ≤ CONV_ROW.
+//                    The host checks (CONV_PX − 1)·sW + (kW − 1)·dW + 1 ≤ CONV_ROW. CONV_PX is CONV_PX_NARROW, or
+//                    CONV_PX_WIDE in the *_w8 forms (fewer work items and weight loads on rows of 8 or more).
 //   conv_vec_pool{8,16}  conv_vec followed by a MaxPool or AveragePool (a pool node that alone reads the conv output,
 //                    with its windows inside it): one work item per (image, group, channel block, pooled row, ppx
 //                    pooled columns) computes the conv rows under its windows (bias, ReLU) and pools them, so the
@@ -472,3 +475,10 @@ CONV_VEC(conv_vec8, 8, CAT(REAL, 8), vload8, vstore8)
 CONV_VEC(conv_vec16, 16, CAT(REAL, 16), vload16, vstore16)
 CONV_VEC_POOL(conv_vec_pool8, 8, CAT(REAL, 8), vload8, vstore8)
 CONV_VEC_POOL(conv_vec_pool16, 16, CAT(REAL, 16), vload16, vstore16)
+// The same kernels with CONV_PX_WIDE columns per work item (the macros read CONV_PX where they are expanded).
+#undef CONV_PX
+#define CONV_PX CONV_PX_WIDE
+CONV_VEC(conv_vec8_w8, 8, CAT(REAL, 8), vload8, vstore8)
+CONV_VEC(conv_vec16_w8, 16, CAT(REAL, 16), vload16, vstore16)
+CONV_VEC_POOL(conv_vec_pool8_w8, 8, CAT(REAL, 8), vload8, vstore8)
+CONV_VEC_POOL(conv_vec_pool16_w8, 16, CAT(REAL, 16), vload16, vstore16)

@@ -386,8 +386,9 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
 /// The tile sizes `nn_gemm.cl` was compiled with (read from the device once).
 struct GemmTiles {
     let m: Int, n: Int, k: Int, threads: Int
-    /// conv_vec*: output columns per work item, and the longest input row segment it holds.
-    let convColumns: Int, convRow: Int
+    /// conv_vec*: output columns per work item, the longest input row segment it holds, and the columns of the
+    /// *_w8 forms.
+    let convColumns: Int, convRow: Int, convWideColumns: Int
 }
 
 /// One kernel launch of a plan; `.slot` arguments are bound to buffers at run time (inputs, pooled buffers).
@@ -439,7 +440,7 @@ extension OpenCLBackend {
 
     /// The tile configuration compiled into nn_gemm.cl.
     func gemmTiles() throws -> GemmTiles {
-        var v = [Int32](repeating: 0, count: 6)
+        var v = [Int32](repeating: 0, count: 7)
         let out = try makeIntBuffer(v)
         try locked {
             try launch("nn_gemm", "gemm_config", precision: .float32, global: 1, [.buffer(out)])
@@ -448,6 +449,6 @@ extension OpenCLBackend {
             }
         }
         guard v.allSatisfy({ $0 > 0 }) else { throw HarsanyiError.invalidArgument("nn_gemm.cl reports tile sizes \(v)") }
-        return GemmTiles(m: Int(v[0]), n: Int(v[1]), k: Int(v[2]), threads: Int(v[3]), convColumns: Int(v[4]), convRow: Int(v[5]))
+        return GemmTiles(m: Int(v[0]), n: Int(v[1]), k: Int(v[2]), threads: Int(v[3]), convColumns: Int(v[4]), convRow: Int(v[5]), convWideColumns: Int(v[6]))
     }
 }

@@ -107,8 +107,11 @@ extension Planner {
         let count = y.count
         var mode: UInt32 = 0
         var p: [Int] = [0]
+        let relu: UInt32 = n.int("__relu", 0) != 0 ? 1 : 0
         if a.shape == b.shape {
-            mode = 1
+            launch("nn_elementwise", "binary_same16", global: (count + 15) / 16,
+                   [arg(a), arg(b), arg(y), .arg(.uint(UInt32(count))), .arg(.uint(op)), .arg(.uint(relu))])
+            return
         } else if b.count == 1 && a.count == count {
             mode = 2
         } else if a.count == 1 && b.count == count {
@@ -119,7 +122,7 @@ extension Planner {
             p = [dims.count] + Self.padded(dims, 1) + Self.padded(st[0]) + Self.padded(st[1])
         }
         launch("nn_elementwise", "binary", global: count, [arg(a), arg(b), arg(y), .arg(.buffer(try ints(p))), .arg(.uint(op)), .arg(.uint(mode)),
-                                                           .arg(.uint(n.int("__relu", 0) != 0 ? 1 : 0))])
+                                                           .arg(.uint(relu))])
     }
 
     func unary(_ n: Node, _ out: String) throws {
@@ -410,9 +413,12 @@ extension Planner {
         // inside the conv output; otherwise the conv output is made under its own name and the pool runs after it.
         let poolNode = model.fusedPools[out]
         let convOut = poolNode?.inputs[0] ?? out
+        // Wide forms (8 columns per work item) on rows of 8 or more, when the row segment fits.
+        let wide = outW >= t.convWideColumns && (t.convWideColumns - 1) * sW + (kW - 1) * dW + 1 <= t.convRow
+        let columns = wide ? t.convWideColumns : t.convColumns, suffix = wide ? "_w8" : ""
         let vector = model.options.channelVectors && mg >= Self.minVectorChannels && n.input(1).flatMap(constant) != nil
-            && (t.convColumns - 1) * sW + (kW - 1) * dW + 1 <= t.convRow && (bias == nil || n.input(2).flatMap(constant) != nil)
-        let pooled = vector ? poolNode.flatMap { Self.insidePool($0, spatial: spatial, outH: outH, outW: outW, columns: t.convColumns) } : nil
+            && (columns - 1) * sW + (kW - 1) * dW + 1 <= t.convRow && (bias == nil || n.input(2).flatMap(constant) != nil)
+        let pooled = vector ? poolNode.flatMap { Self.insidePool($0, spatial: spatial, outH: outH, outW: outW, columns: columns) } : nil
         let y = try allocate(pooled != nil ? out : convOut,
                              pooled.map { spatial == 2 ? [nB, m, $0[4], $0[5]] : [nB, m, $0[5]] } ?? (spatial == 2 ? [nB, m, outH, outW] : [nB, m, outW]))
         guard cols < Int(Int32.max), nB * m * outH * outW < Int(Int32.max) else { throw unsupported(n, "Conv output of \(nB * m * outH * outW) elements") }
@@ -440,12 +446,12 @@ extension Planner {
             if let pp = pooled {
                 let global = nB * group * (ldw / cv) * pp[4] * ((pp[5] + pp[7] - 1) / pp[7])
                 guard global < Int(Int32.max) else { throw unsupported(n, "Conv with \(global) work items") }
-                launch("nn_gemm", "conv_vec_pool\(cv)", global: global, args + [.arg(.buffer(try ints(pp)))])
+                launch("nn_gemm", "conv_vec_pool\(cv)\(suffix)", global: global, args + [.arg(.buffer(try ints(pp)))])
                 return
             }
-            let global = nB * group * (ldw / cv) * outH * ((outW + t.convColumns - 1) / t.convColumns)
+            let global = nB * group * (ldw / cv) * outH * ((outW + columns - 1) / columns)
             guard global < Int(Int32.max) else { throw unsupported(n, "Conv with \(global) work items") }
-            launch("nn_gemm", "conv_vec\(cv)", global: global, args)
+            launch("nn_gemm", "conv_vec\(cv)\(suffix)", global: global, args)
         } else if model.options.channelVectors, mg < Self.minVectorChannels, sW == 1, 8 + (kW - 1) * dW <= t.convRow {
             launch("nn_gemm", "conv_pix8", global: nB * m * ((outW + 7) / 8),
                    [arg(x), arg(w), arg(bias ?? w), arg(y), .arg(.buffer(p)), .arg(.uint(flags))])

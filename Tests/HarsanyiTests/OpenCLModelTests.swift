@@ -234,6 +234,7 @@ struct OpenCLModelTests {
             }),
             ("Mul", ["k"], [:], { g in g.initializer("k", [5, 1, 9], (0..<45).map { Float($0) / 7 }) }),
             ("Sub", ["k"], [:], { g in g.initializer("k", [], [0.25]) }),
+            ("Div", ["k"], [:], { g in g.initializer("k", [3, 5, 7, 9], (0..<945).map { Float($0 % 13) + 0.5 }) }),  // equal shapes, 945 = 59·16 + 1
             ("Div", ["k"], [:], { g in g.initializer("k", [3, 1, 1, 1], [1, 2, 4]) }),
             ("LeakyRelu", [], ["alpha": .float(0.2)], { _ in }),
             ("Sigmoid", [], [:], { _ in }),
