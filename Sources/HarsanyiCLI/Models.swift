@@ -56,7 +56,7 @@ struct Extract: ParsableCommand {
     var reward: RewardKind = .logOdds
     @Flag(help: "Subtract v(empty) so that v(empty) = 0.")
     var subtractEmpty = false
-    @Option(help: "Masked inputs per forward batch (rounded down to a power of two; default 256 on the CPU path, \(Extract.openCLBatch) on OpenCL, where each kernel launch costs ~0.1 ms on PoCL).")
+    @Option(help: "Masked inputs per forward batch (rounded down to a power of two; default 256 on the CPU path, \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
     var batch: Int?
     @Option(help: "Mask an intermediate tensor (e.g. a post-ReLU feature map) instead of the input: the prefix runs once, the suffix 2^n times. Players and baseline then index that tensor (per sample).")
     var maskAt: String?
@@ -166,8 +166,9 @@ struct SampleOptions: ParsableArguments {
 }
 
 extension Extract {
-    /// The default batch on OpenCL: large enough to amortise PoCL's ~0.1 ms per launch, small enough for any
-    /// device (LeNet-sized models need ~4 KiB of intermediate buffers per sample).
+    /// The default batch on OpenCL: large enough to amortise each launch's fixed cost (on PoCL, 2 cores, the digits
+    /// models reach their plateau from 4096 to 8192), small enough for any device (LeNet-sized models need a few KiB
+    /// of intermediate buffers per sample).
     static let openCLBatch = 8192
 
     /// The masked-forward driver on the selected backend: OpenCL kernels when it is an OpenCL backend (falling
@@ -200,7 +201,7 @@ struct BenchForward: ParsableCommand {
             """)
 
     @OptionGroup var sampleOptions: SampleOptions
-    @Option(help: "Masked inputs per batch (default: 256 on the CPU path, \(Extract.openCLBatch) on OpenCL, where a launch costs ~0.1 ms on PoCL).")
+    @Option(help: "Masked inputs per batch (default: 256 on the CPU path, \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
     var batch: Int?
     @Option(help: "Timed runs (median reported).")
     var `repeat`: Int = 3
