@@ -185,6 +185,7 @@ final class CPUProgram: @unchecked Sendable {
         input = allocate([batch] + plan.sampleShape)
         slots[plan.start] = input
         var absorbed = Set<Int>()
+        var reluAfterPool = Set<Int>()  // MaxPool steps that take a Relu before them
         let steps = plan.steps
         /// The node right after step i when it is the only reader of step i's output (and that output is not the
         /// model's): a candidate for fusion.
@@ -274,6 +275,14 @@ final class CPUProgram: @unchecked Sendable {
                 }))
             case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip":
                 guard let x = slots[n.inputs[0]] else { try fallback(n, &slots); continue }
+                if n.op == "Relu", let pool = soleNext(i, "MaxPool"), pool.outputs.count == 1 || pool.outputs[1].isEmpty,
+                    (3...4).contains(x.shape.count)
+                {
+                    // max(relu(x)) = relu(max(x)): the pool reads x and clamps its (smaller) output instead.
+                    slots[outName] = Slot(region: x.region, shape: outT.shape, layout: layout)
+                    reluAfterPool.insert(i + 1)
+                    continue
+                }
                 let y = allocate(outT.shape)
                 slots[outName] = y
                 let count = y.count
@@ -315,6 +324,13 @@ final class CPUProgram: @unchecked Sendable {
                 let y = allocate(outT.shape)
                 slots[outName] = y
                 try pool(n, x: slots[n.inputs[0]]!, y: y, allocate: allocate)
+                if reluAfterPool.contains(i) {
+                    let count = y.count
+                    kernels.append(("MaxPool", { p in
+                        let d = p + y.offset
+                        for j in 0..<count { d[j] = Swift.max(d[j], 0) }
+                    }))
+                }
             case "BatchNormalization":
                 let params = n.inputs.dropFirst().prefix(4).compactMap { slots[$0] == nil ? values[$0] ?? model.constants[$0] : nil }
                 guard let x = slots[n.inputs[0]], x.shape.count >= 2, params.count == 4, params.allSatisfy({ $0.count == x.shape[1] }),
@@ -494,6 +510,61 @@ final class CPUProgram: @unchecked Sendable {
             return
         }
         let col = allocate([kk * wide]), tmp = allocate([mg * wide])
+        /// tmp [mg, nB·cols] of group g → output [nB, m, cols], plus bias and the fused ReLU.
+        func scatter(_ g: Int, _ tp: UnsafeMutablePointer<Float>, _ op: UnsafeMutablePointer<Float>) {
+            for o in 0..<mg {
+                let bo = bias[g * mg + o]
+                for b in 0..<nB {
+                    let d = op + (b * m + g * mg + o) * cols, s = tp + o * wide + b * cols
+                    if relu {
+                        for j in 0..<cols { d[j] = Swift.max(s[j] + bo, 0) }
+                    } else {
+                        for j in 0..<cols { d[j] = s[j] + bo }
+                    }
+                }
+            }
+        }
+        if sW == 1 {
+            // Unit column stride: each sample's channel group is copied into a zero-bordered block of planes
+            // (width wp, height hp), and every im2col row segment (k, oy) is then one contiguous run of outW floats
+            // at a precomputed offset, copied four at a time.
+            let wp = Swift.max(padL + inW, (outW - 1) + (kW - 1) * dW + 1), hp = Swift.max(padT + inH, (outH - 1) * sH + (kH - 1) * dH + 1)
+            let planeP = hp * wp
+            let padded = allocate([cg * planeP])
+            var segments = [Int](repeating: 0, count: kk * outH)
+            for ci in 0..<cg {
+                for ky in 0..<kH {
+                    for kx in 0..<kW {
+                        for oy in 0..<outH { segments[((ci * kH + ky) * kW + kx) * outH + oy] = ci * planeP + (oy * sH + ky * dH) * wp + kx * dW }
+                    }
+                }
+            }
+            let seg = constantInts(segments)
+            kernels.append(("Conv", { p in
+                let cp = p + col.offset, tp = p + tmp.offset, xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset
+                pp.update(repeating: 0, count: cg &* planeP)
+                for g in 0..<group {
+                    for b in 0..<nB {
+                        let src = xp + (b &* c &+ g &* cg) &* inH &* inW
+                        for ci in 0..<cg {
+                            for iy in 0..<inH {
+                                let from: Int = (ci &* inH &+ iy) &* inW
+                                let to: Int = ci &* planeP &+ (iy &+ padT) &* wp &+ padL
+                                copyRow(pp + to, src + from, inW)
+                            }
+                        }
+                        for k in 0..<kk {
+                            let d = cp + (k &* wide &+ b &* cols), ks = seg + k &* outH
+                            for oy in 0..<outH { copyRow(d + oy &* outW, UnsafePointer(pp + ks[oy]), outW) }
+                        }
+                    }
+                    Linear.sgemm(false, false, m: mg, n: wide, k: kk, alpha: 1, weight + g * mg * kk, lda: kk, UnsafePointer(cp), ldb: wide, beta: 0,
+                                 tp, ldc: wide)
+                    scatter(g, tp, op)
+                }
+            }))
+            return
+        }
         // im2col through a table: for row k = (ci, ky, kx) and output pixel j, the input element's offset within one
         // sample's channel group, or −1 in the padding. Feature maps here are small (a few pixels per row), so
         // per-row copies would be mostly loop overhead; one gather per element is not.
@@ -772,5 +843,19 @@ final class CPUProgram: @unchecked Sendable {
         lock.lock()
         freeArenas.append(a)
         lock.unlock()
+    }
+}
+
+/// Copies n floats, four at a time (rows of small feature maps: a call to memmove would cost more than the copy).
+@inline(__always)
+func copyRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i &+ 4 <= n {
+        UnsafeMutableRawPointer(d + i).storeBytes(of: UnsafeRawPointer(s + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+        i &+= 4
+    }
+    while i < n {
+        d[i] = s[i]
+        i &+= 1
     }
 }

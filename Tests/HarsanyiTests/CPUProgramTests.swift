@@ -1,6 +1,8 @@
 import Foundation
 import HarsanyiCore
 import HarsanyiONNX
+import HarsanyiTestSupport
+import ONNXProto
 import Testing
 
 /// The compiled CPU executor (CPUProgram via CPUSuffixRunner) against onnxruntime and against the interpreter.
@@ -65,5 +67,77 @@ struct CPUProgramTests {
             // Float32 rounding of the folded BatchNorm and the fused bias, relative to the largest |v|.
             expectClose(a, b, tolerance: 1e-5 * max(1, b.map(abs).max()!), "\(name) linearity=\(linear)")
         }
+    }
+
+    /// One Conv or pool configuration: every code path of the compiled executor (direct shift-and-accumulate,
+    /// padded im2col for unit column stride, table im2col, 1-D, groups, tiled and general pools).
+    struct Layer: CustomTestStringConvertible, Sendable {
+        let name: String
+        let op: String
+        let input: [Int64]
+        let weight: [Int64]?
+        let ints: [String: [Int64]]
+        let group: Int64
+        var testDescription: String { name }
+    }
+
+    static let layers: [Layer] = [
+        Layer(name: "depthwise 3x3 pad 1 (direct)", op: "Conv", input: [3, 4, 7, 6], weight: [4, 1, 3, 3], ints: ["pads": [1, 1, 1, 1]], group: 4),
+        Layer(name: "dilated, asymmetric pads (direct)", op: "Conv", input: [2, 1, 9, 8], weight: [3, 1, 3, 2],
+              ints: ["pads": [0, 1, 2, 1], "dilations": [2, 1]], group: 1),
+        Layer(name: "grouped 1x1 (direct)", op: "Conv", input: [2, 8, 5, 5], weight: [8, 4, 1, 1], ints: [:], group: 2),
+        Layer(name: "row stride 2, dilated columns (padded im2col)", op: "Conv", input: [2, 3, 9, 10], weight: [5, 3, 3, 3],
+              ints: ["strides": [2, 1], "dilations": [1, 2], "pads": [1, 0, 2, 1]], group: 1),
+        Layer(name: "grouped 3x3 (padded im2col)", op: "Conv", input: [2, 8, 6, 6], weight: [4, 4, 3, 3], ints: ["pads": [1, 1, 1, 1]], group: 2),
+        Layer(name: "column stride 2 (table im2col)", op: "Conv", input: [2, 3, 7, 9], weight: [4, 3, 3, 3], ints: ["strides": [1, 2], "pads": [1, 1, 1, 1]],
+              group: 1),
+        Layer(name: "1-D, pads 1/2", op: "Conv", input: [2, 6, 11], weight: [4, 6, 3], ints: ["pads": [1, 2]], group: 1),
+        Layer(name: "max pool 3x3 stride 2 pad 1 (taps)", op: "MaxPool", input: [2, 3, 7, 7], weight: nil,
+              ints: ["kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]], group: 1),
+        Layer(name: "average pool 2x2 stride 2 (tiled)", op: "AveragePool", input: [2, 3, 6, 8], weight: nil,
+              ints: ["kernel_shape": [2, 2], "strides": [2, 2]], group: 1),
+        Layer(name: "average pool 3x2 stride 1 (full windows)", op: "AveragePool", input: [2, 2, 5, 6], weight: nil,
+              ints: ["kernel_shape": [3, 2]], group: 1),
+        Layer(name: "average pool counting pads", op: "AveragePool", input: [2, 2, 5, 5], weight: nil,
+              ints: ["kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": [1]], group: 1),
+    ]
+
+    @Test("conv and pool paths, compiled, equal the interpreter", arguments: layers)
+    func layer(_ l: Layer) throws {
+        let caseSeed = seed(l.name.unicodeScalars.reduce(0) { $0 &* 31 &+ Int($1.value) })
+        var rng = SplitMix64(seed: caseSeed)
+        var attributes: [Onnx_AttributeProto] = l.ints.map { k, v in
+            k == "count_include_pad" ? OpsetTests.int(k, v[0]) : OpsetTests.ints(k, v)
+        }
+        var extra: [Onnx_TensorProto] = []
+        if let w = l.weight {
+            attributes.append(OpsetTests.int("group", l.group))
+            var wt = Onnx_TensorProto()
+            wt.name = "W"
+            wt.dims = w
+            wt.dataType = 1
+            wt.floatData = rng.uniform(Int(w.reduce(1, *))).map(Float.init)
+            var bt = Onnx_TensorProto()
+            bt.name = "B"
+            bt.dims = [w[0]]
+            bt.dataType = 1
+            bt.floatData = rng.uniform(Int(w[0])).map(Float.init)
+            extra = [wt, bt]
+        }
+        let path = try OpsetTests.model(op: l.op, opset: 13, attributes: attributes, inputShape: l.input, extraInputs: extra)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let model = try ONNXModel(path: path)
+        let shape = l.input.map(Int.init), size = shape.dropFirst().reduce(1, *)
+        let x = Tensor(shape: shape, floats: rng.uniform(shape.reduce(1, *)).map(Float.init))
+        let want = try model.run(x)
+        let runner = CPUSuffixRunner(try SuffixPlan(model: model, start: model.input.name, sample: Tensor(shape: [1] + shape.dropFirst(),
+                                                                                                          floats: Array(x.floats[0..<size]))),
+                                     compiled: true)
+        let got = try runner.run(x)
+        #expect(runner.status == "compiled", "\(l.name): \(runner.status)")
+        #expect(got.shape == want.shape, "\(l.name) (seed \(caseSeed))")
+        // Float32 sums in another order (sgemm blocks, tap order): a few ulps of the largest term.
+        expectClose(got.floats, want.floats.map(Double.init), tolerance: 1e-5 * max(1, want.floats.map { abs(Double($0)) }.max()!),
+                    "\(l.name) (seed \(caseSeed))")
     }
 }
