@@ -56,7 +56,7 @@ struct Extract: ParsableCommand {
     var reward: RewardKind = .logOdds
     @Flag(help: "Subtract v(empty) so that v(empty) = 0.")
     var subtractEmpty = false
-    @Option(help: "Masked inputs per forward batch (rounded down to a power of two; default 256 on the CPU path, \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
+    @Option(help: "Masked inputs per forward batch (rounded down to a power of two; default on the CPU path: chosen per model so that a batch's tensors fit 4 MiB (64 to 4096) and every core gets two batches or more; \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
     var batch: Int?
     @Option(help: "Mask an intermediate tensor (e.g. a post-ReLU feature map) instead of the input: the prefix runs once, the suffix 2^n times. Players and baseline then index that tensor (per sample).")
     var maskAt: String?
@@ -84,7 +84,7 @@ struct Extract: ParsableCommand {
             let selection = try options.select(requirement: BackendRequirement(count: total, precision: engine.precision, buffers: 11, sparsifier: true))
             let driver = try Self.maskedForward(
                 backend: selection.backend, model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists, baseline: base,
-                maskBackground: background == "masked", batch: batch ?? (selection.backend is OpenCLBackend ? Self.openCLBatch : 256),
+                maskBackground: background == "masked", batch: batch ?? (selection.backend is OpenCLBackend ? Self.openCLBatch : 0),
                 linearity: !noLinearity)
             let full = try m.run(sampleTensor).asFloats
             guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
@@ -201,7 +201,7 @@ struct BenchForward: ParsableCommand {
             """)
 
     @OptionGroup var sampleOptions: SampleOptions
-    @Option(help: "Masked inputs per batch (default: 256 on the CPU path, \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
+    @Option(help: "Masked inputs per batch (default: chosen per model on the CPU path, see extract --batch; \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
     var batch: Int?
     @Option(help: "Timed runs (median reported).")
     var `repeat`: Int = 3
@@ -217,17 +217,19 @@ struct BenchForward: ParsableCommand {
             let (m, sample) = try sampleOptions.load()
             let shape = Array(sample.shape.dropFirst()), size = shape.reduce(1, *)
             let lists = try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: shape)
-            let batch = self.batch ?? (backend is OpenCLBackend ? Extract.openCLBatch : 256)
+            let batch = self.batch ?? (backend is OpenCLBackend ? Extract.openCLBatch : 0)
             var result: [String: Any] = ["model": sampleOptions.model, "n": lists.count, "batch": batch]
             for linear in [false, true] {
                 let f = try Extract.maskedForward(backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
                                                   baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: batch, linearity: linear)
                 result["executor"] = f.executor
+                result[linear ? "shortcut_batch" : "plain_batch"] = f.batchSize
                 var timed: () throws -> Void = { _ = try f.rewards(kind: .logit, target: 0) }
                 if let cl = backend as? OpenCLBackend, f.runner is OpenCLModel {
                     let d = try DeviceMaskedForward(f, batch: batch, backend: cl)
                     result["executor"] = f.executor + ", masked inputs and v on the device"
                     result["batch"] = d.batch
+                    result[linear ? "shortcut_batch" : "plain_batch"] = d.batch
                     timed = {
                         _ = try d.rewards(kind: .logit, target: 0, precision: .float32)
                         try cl.finish()
@@ -242,10 +244,13 @@ struct BenchForward: ParsableCommand {
                 if f.runner is OpenCLModel, backend is OpenCLBackend { try timed() } else {
                     _ = try f.outputs(from: 0, count: min(f.batchSize, 1 << lists.count))  // warm-up
                 }
+                // Each timed run covers at least 2^16 masked samples (the 2^n set repeated), so that small n is not
+                // a few milliseconds at the mercy of thread wake-ups.
+                let rounds = max(1, (1 << 16) >> lists.count)
                 var rates: [Double] = []
                 for _ in 0..<self.repeat {
-                    let s = try wall { try timed() }
-                    rates.append(Double(1 << lists.count) / s)
+                    let s = try wall { for _ in 0..<rounds { try timed() } }
+                    rates.append(Double(rounds << lists.count) / s)
                 }
                 let key = linear ? (f.usesLinearity ? "shortcut_samples_per_s" : "shortcut_not_applicable") : "plain_samples_per_s"
                 result[key] = f.usesLinearity || !linear ? median(rates) : true

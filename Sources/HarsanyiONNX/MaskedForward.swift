@@ -171,7 +171,9 @@ public struct MaskedForward {
     public let baseline: [Float]
     /// Elements in no player: present (false) or always masked (true).
     public let maskBackground: Bool
-    public let batchSize: Int
+    /// Masked inputs per batch: a power of two (chosen by `CPUSuffixRunner.suggestedBatch` when the caller
+    /// passed 0 or less and the batches run on the CPU path).
+    public private(set) var batchSize: Int
     /// The precomputed linear operator outputs, when the shortcut applies and is enabled.
     public private(set) var shortcut: LinearShortcut?
     /// Runs the batches: the suffix after the mask point, or after the shortcut's affine chain.
@@ -182,6 +184,7 @@ public struct MaskedForward {
     /// - Parameters:
     ///   - sample: the unmasked input sample, shape [1, ...] of the model input.
     ///   - maskAt: the tensor to mask (default: the model input); players and baseline index its elements.
+    ///   - batchSize: masked inputs per batch, rounded down to a power of two; 0 = automatic on the CPU path.
     ///   - runner: builds the executor of a suffix plan (default: the CPU path); `executor` names it.
     public init(model: ONNXModel, sample: Tensor, maskAt: String? = nil, players: [[Int]], baseline: [Float], maskBackground: Bool = false,
                 batchSize: Int = 256, useLinearity: Bool = true, executor: String = "cpu",
@@ -196,7 +199,7 @@ public struct MaskedForward {
         self.baseline = baseline
         self.maskBackground = maskBackground
         // A power of two, so that every batch starts at a multiple of its size (the shortcut's subset order).
-        self.batchSize = 1 << (Int.bitWidth - 1 - max(1, batchSize).leadingZeroBitCount)
+        self.batchSize = batchSize <= 0 ? 256 : 1 << (Int.bitWidth - 1 - batchSize.leadingZeroBitCount)
         shortcut = nil
         let chain = plan.affineChain
         if useLinearity, !chain.isEmpty {
@@ -205,6 +208,9 @@ public struct MaskedForward {
             runner = try makeRunner(cut.suffix)
         } else {
             runner = try makeRunner(plan)
+        }
+        if batchSize <= 0, let cpu = runner as? CPUSuffixRunner {
+            self.batchSize = cpu.suggestedBatch(samples: 1 << players.count)
         }
     }
 

@@ -57,6 +57,24 @@ public final class CPUSuffixRunner: BatchRunner, @unchecked Sendable {
         return programs.values.max { $0.arenaCount < $1.arenaCount }.map { ($0.arenaCount, $0.regionFloats) }
     }
 
+    /// A batch size for `samples` masked inputs on this machine: the largest power of two in [64, 4096] whose
+    /// arena (the live tensors of one batch, measured on a program compiled at 64) fits `arenaBudget` bytes, so
+    /// that a batch stays in a core's cache; then halved towards samples / (2 · cores), so that every core gets two
+    /// batches, while a half batch still holds 256 KiB of tensors (never below 16). Tiny models (an MLP) get large
+    /// batches that amortise each sgemm call; convolutional ones a few hundred.
+    public func suggestedBatch(samples: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                               arenaBudget: Int = 4 << 20) -> Int {
+        var batch = 256, perSample = arenaBudget / 256
+        if let probe = program(64) {
+            perSample = max(1, probe.arenaCount * MemoryLayout<Float>.size / 64)
+            batch = 64
+            while batch < 4096 && 2 * batch * perSample <= arenaBudget { batch *= 2 }
+        }
+        // Splitting pays for waking another core only when a half batch is still real work (here: 256 KiB of tensors).
+        while batch > 16 && batch * 2 * max(cores, 1) > samples && batch / 2 * perSample >= 256 << 10 { batch /= 2 }
+        return batch
+    }
+
     /// The program for `batch`, compiled on first use; nil when compilation failed (the interpreter runs instead).
     func program(_ batch: Int) -> CPUProgram? {
         guard compiled, batch > 0 else { return nil }

@@ -69,6 +69,23 @@ struct CPUProgramTests {
         }
     }
 
+    /// Automatic CPU batches: powers of two; large for the MLP (cheap samples, sgemm calls to amortise), split for
+    /// LeNet so that 2^8 samples still give every core two batches.
+    @Test("automatic batch sizes follow the model's working set and the core count")
+    func automaticBatch() throws {
+        func suggested(_ name: String, samples: Int) throws -> Int {
+            let (model, sample, _) = try OperatorCase.modelAndSample(name)
+            return CPUSuffixRunner(try SuffixPlan(model: model, start: model.input.name, sample: sample), compiled: true)
+                .suggestedBatch(samples: samples, cores: 2)
+        }
+        let mlp = try suggested("mlp_breast_cancer", samples: 4096), lenet = try suggested("lenet_digits", samples: 256)
+        let lenetLarge = try suggested("lenet_digits", samples: 1 << 16)
+        for b in [mlp, lenet, lenetLarge] { #expect(b > 0 && b & (b - 1) == 0, "batch \(b) is not a power of two") }
+        #expect(mlp >= 512, "MLP batch \(mlp)")
+        #expect(lenet <= 64, "LeNet batch for 256 samples on 2 cores: \(lenet)")
+        #expect(lenetLarge >= 128 && lenetLarge <= 4096, "LeNet batch for 2^16 samples: \(lenetLarge)")
+    }
+
     /// One Conv or pool configuration: every code path of the compiled executor (direct shift-and-accumulate,
     /// padded im2col for unit column stride, table im2col, 1-D, groups, tiled and general pools).
     struct Layer: CustomTestStringConvertible, Sendable {
