@@ -218,7 +218,7 @@ struct BenchForward: ParsableCommand {
             let shape = Array(sample.shape.dropFirst()), size = shape.reduce(1, *)
             let lists = try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: shape)
             let batch = self.batch ?? (backend is OpenCLBackend ? Extract.openCLBatch : 0)
-            var result: [String: Any] = ["model": sampleOptions.model, "n": lists.count, "batch": batch]
+            var result: [String: Any] = ["model": sampleOptions.model, "n": lists.count, "batch": batch > 0 ? batch as Any : "auto"]
             for linear in [false, true] {
                 let f = try Extract.maskedForward(backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
                                                   baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: batch, linearity: linear)
