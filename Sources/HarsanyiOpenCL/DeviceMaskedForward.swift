@@ -17,12 +17,13 @@ public final class DeviceMaskedForward {
     let size: Int
     let n: Int
     /// Masked inputs (or shortcut rows) per launch.
-    public let batch: Int
+    /// Masked inputs per launch: the requested batch, at most 2^n, and at most what fits the device (`fittingBatch`).
+    public private(set) var batch: Int
     let maskBackground: Bool
     /// Whether the rows come from the linearity shortcut.
     public let usesLinearity: Bool
     /// The shortcut's summation order (see `shortcut_rows` in masking.cl): bits at or above this are added first, ascending.
-    let orderBits: Int
+    private(set) var orderBits: Int
     let sample: OpenCLBuffer?, baseline: OpenCLBuffer?, owner: OpenCLBuffer?
     let empty: OpenCLBuffer?, contributions: OpenCLBuffer?
     let inputs: OpenCLBuffer
@@ -103,7 +104,31 @@ public final class DeviceMaskedForward {
             empty = nil
             contributions = nil
         }
+        // Chunk to the device's memory: a smaller batch when the requested one would not fit.
+        let limit = min(backend.device.globalMemoryBytes / 2, backend.device.maxAllocationBytes)
+        if let fit = try Self.fittingBatch(runner: self.runner, rowSize: size, limit: limit), fit < self.batch {
+            self.batch = fit
+            if shortcutOrderBits == nil { orderBits = min(n, Int.bitWidth - 1 - fit.leadingZeroBitCount) }
+        }
         inputs = try buffer(self.batch * size)
+    }
+
+    /// The largest power-of-two batch whose device buffers take at most `limit` bytes, or nil when the executor
+    /// cannot say: its plan at 64 samples gives the bytes per sample of its pooled buffers (intermediates and
+    /// output), plus the input rows. The initialiser's limit is the smaller of half the device's global memory and
+    /// its largest single allocation (all of a batch's buffers within it bound every one of them).
+    public static func fittingBatch(runner: OpenCLModel, rowSize: Int, limit: Int) throws -> Int? {
+        let sample = runner.sampleShape.compactMap { $0 }
+        guard sample.count == runner.sampleShape.count else { return nil }
+        let probe = 64
+        let summary = try runner.planSummary(forInput: [probe] + sample)
+        let perSample = max(1, (summary.bytes + probe - 1) / probe + rowSize * MemoryLayout<Float>.size)
+        guard limit >= perSample else {
+            throw HarsanyiError.unsupported("one masked sample needs \(perSample) bytes of device buffers; the device allows \(limit)")
+        }
+        var b = 1
+        while b * 2 * perSample <= limit && b < 1 << 30 { b *= 2 }
+        return b
     }
 
     /// The leading steps of `plan` that act on each element of the masked tensor alone (Add/Sub/Mul/Div with a

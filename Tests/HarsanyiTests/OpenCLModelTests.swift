@@ -606,3 +606,23 @@ extension DeviceMaskedForwardTests {
         #expect(folded?.0.map(\.op) == ["Sub", "Div"], "the MLP's standardisation")
     }
 }
+
+extension DeviceMaskedForwardTests {
+    /// Batches are chunked to the device's memory: the fitting batch is a power of two whose buffers (measured
+    /// on the executor's plan) stay within the limit, shrinks with it, and a limit below one sample is an error.
+    @Test("device batches fit the memory limit", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
+    func fittingBatch() throws {
+        let (model, sample, shape) = try OperatorCase.modelAndSample("lenet_digits")
+        let size = shape.reduce(1, *)
+        let runner = try OpenCLModel(suffix: try SuffixPlan(model: model, start: model.input.name, sample: sample), backend: TestBackends.opencl(.cpuStyle))
+        let summary = try runner.planSummary(forInput: [64] + shape)
+        let perSample = summary.bytes / 64 + size * 4
+        for limit in [1 << 20, 8 << 20, 256 << 20] {
+            let b = try #require(try DeviceMaskedForward.fittingBatch(runner: runner, rowSize: size, limit: limit))
+            #expect(b > 0 && b & (b - 1) == 0, "batch \(b) for limit \(limit)")
+            #expect(b * perSample <= limit + b * 4, "batch \(b) × \(perSample) bytes exceeds \(limit)")
+            #expect(2 * b * perSample > limit - 2 * b * 4 || b == 1 << 30, "batch \(b) is not the largest that fits \(limit)")
+        }
+        #expect(throws: HarsanyiError.self) { _ = try DeviceMaskedForward.fittingBatch(runner: runner, rowSize: size, limit: 16) }
+    }
+}
