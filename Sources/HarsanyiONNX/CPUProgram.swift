@@ -471,7 +471,7 @@ final class CPUProgram: @unchecked Sendable {
             let wp = Swift.max(inW + padL, (outW - 1) + (kW - 1) * dW + 1), hp = Swift.max(inH + padT, (outH - 1) + (kH - 1) * dH + 1) + 1
             let planeP = hp * wp, run = outH * wp
             let padded = allocate([cg * planeP]), acc = allocate([run])
-            kernels.append(("Conv", { p in
+            kernels.append(("Conv (direct)", { p in
                 let xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset, ap = p + acc.offset
                 pp.update(repeating: 0, count: cg &* planeP)
                 for b in 0..<nB {
@@ -540,7 +540,7 @@ final class CPUProgram: @unchecked Sendable {
                 }
             }
             let seg = constantInts(segments)
-            kernels.append(("Conv", { p in
+            kernels.append(("Conv (im2col rows)", { p in
                 let cp = p + col.offset, tp = p + tmp.offset, xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset
                 pp.update(repeating: 0, count: cg &* planeP)
                 for g in 0..<group {
@@ -585,7 +585,7 @@ final class CPUProgram: @unchecked Sendable {
             }
         }
         let tab = constantInts(table)
-        kernels.append(("Conv", { p in
+        kernels.append(("Conv (im2col table)", { p in
             let cp = p + col.offset, tp = p + tmp.offset, xp = UnsafePointer(p + x.offset), op = p + y.offset
             for g in 0..<group {
                 for b in 0..<nB {
