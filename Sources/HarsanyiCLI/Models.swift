@@ -126,12 +126,13 @@ struct Extract: ParsableCommand {
             let extra: [String: Any] = [
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
                 "baseline": baseline, "background": background, "target": y, "target_rule": target, "output": reward.rawValue,
-                "subtract_empty": subtractEmpty, "forward_seconds": forwardSeconds,
+                "subtract_empty": subtractEmpty, "forward_seconds_with_setup": forwardSeconds,
                 "forward_backend": onDevice != nil ? driver.executor + ", masked inputs and v on the device" : driver.executor,
                 "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
             ]
-            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s (%.0f samples/s on %@%@%@)", model, index, y, total,
+            // The time includes set-up: compiling the CPU program or the device plan and, on PoCL, its first-use kernel builds.
+            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s with set-up (%.0f samples/s on %@%@%@)", model, index, y, total,
                          forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor,
                          driver.usesLinearity ? ", linearity shortcut" : "", onDevice != nil ? ", on the device" : ""))
             try result.write(r, rule: rule, extra: extra)
