@@ -84,7 +84,7 @@ struct Extract: ParsableCommand {
             let selection = try options.select(requirement: BackendRequirement(count: total, precision: engine.precision, buffers: 11, sparsifier: true))
             let driver = try Self.maskedForward(
                 backend: selection.backend, model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists, baseline: base,
-                maskBackground: background == "masked", batch: batch ?? (selection.backend is OpenCLBackend ? Self.openCLBatch : 0),
+                maskBackground: background == "masked", batch: batch,
                 linearity: !noLinearity)
             let full = try m.run(sampleTensor).asFloats
             guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
@@ -123,11 +123,17 @@ struct Extract: ParsableCommand {
                 if subtractEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
                 r = try engine.run(v: v, backend: selection.backend)
             }
+            // A model the CPU program cannot compile (or only in part) runs through the interpreter: say so.
+            var backendNote = onDevice != nil ? driver.executor + ", masked inputs and v on the device" : driver.executor
+            if let cpu = driver.runner as? CPUSuffixRunner, cpu.status != "compiled" {
+                Console.note("masked forwards on the CPU path: \(cpu.status)")
+                backendNote += ", " + cpu.status
+            }
             let extra: [String: Any] = [
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
                 "baseline": baseline, "background": background, "target": y, "target_rule": target, "output": reward.rawValue,
                 "subtract_empty": subtractEmpty, "forward_seconds_with_setup": forwardSeconds,
-                "forward_backend": onDevice != nil ? driver.executor + ", masked inputs and v on the device" : driver.executor,
+                "forward_backend": backendNote,
                 "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
             ]
@@ -175,15 +181,17 @@ extension Extract {
     /// The masked-forward driver on the selected backend: OpenCL kernels when it is an OpenCL backend (falling
     /// back to the CPU path, with the reason, when the model has an operator the device path lacks), else the CPU path.
     static func maskedForward(backend: ComputeBackend, model: ONNXModel, sample: Tensor, maskAt: String?, players: [[Int]], baseline: [Float],
-                              maskBackground: Bool, batch: Int, linearity: Bool) throws -> MaskedForward {
+                              maskBackground: Bool, batch: Int?, linearity: Bool) throws -> MaskedForward {
+        // Without --batch: the CPU path picks per model (batchSize 0), OpenCL takes openCLBatch; a fallback from
+        // OpenCL to the CPU path gets the CPU path's choice.
         func cpu() throws -> MaskedForward {
-            try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline, maskBackground: maskBackground,
-                              batchSize: batch, useLinearity: linearity, executor: "cpu (OpenBLAS)")
+            try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
+                              maskBackground: maskBackground, batchSize: batch ?? 0, useLinearity: linearity, executor: "cpu (OpenBLAS)")
         }
         guard let cl = backend as? OpenCLBackend else { return try cpu() }
         do {
             return try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
-                                     maskBackground: maskBackground, batchSize: batch, useLinearity: linearity,
+                                     maskBackground: maskBackground, batchSize: batch ?? openCLBatch, useLinearity: linearity,
                                      executor: "OpenCL \(cl.device.address)") { try OpenCLModel(suffix: $0, backend: cl) }
         } catch let e as HarsanyiError {
             Console.note("masked forwards fall back to the CPU path: \(e)")
@@ -218,16 +226,15 @@ struct BenchForward: ParsableCommand {
             let (m, sample) = try sampleOptions.load()
             let shape = Array(sample.shape.dropFirst()), size = shape.reduce(1, *)
             let lists = try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: shape)
-            let batch = self.batch ?? (backend is OpenCLBackend ? Extract.openCLBatch : 0)
-            var result: [String: Any] = ["model": sampleOptions.model, "n": lists.count, "batch": batch > 0 ? batch as Any : "auto"]
+            var result: [String: Any] = ["model": sampleOptions.model, "n": lists.count, "batch": batch.map { $0 as Any } ?? "auto"]
             for linear in [false, true] {
                 let f = try Extract.maskedForward(backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
-                                                  baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: batch, linearity: linear)
+                                                  baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: self.batch, linearity: linear)
                 result["executor"] = f.executor
                 result[linear ? "shortcut_batch" : "plain_batch"] = f.batchSize
                 var timed: () throws -> Void = { _ = try f.rewards(kind: .logit, target: 0) }
                 if let cl = backend as? OpenCLBackend, f.runner is OpenCLModel {
-                    let d = try DeviceMaskedForward(f, batch: batch, backend: cl)
+                    let d = try DeviceMaskedForward(f, batch: f.batchSize, backend: cl)
                     result["executor"] = f.executor + ", masked inputs and v on the device"
                     result["batch"] = d.batch
                     result[linear ? "shortcut_batch" : "plain_batch"] = d.batch

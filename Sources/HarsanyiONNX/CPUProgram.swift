@@ -5,19 +5,24 @@ import HarsanyiCore
 /// A suffix plan compiled for the CPU path at one batch size: what runs each of the 2^n / batch masked batches.
 ///
 /// Compilation runs the plan once through the operator interpreter (`ONNXModel.evaluate`) on a batch of that size,
-/// which fixes every tensor's shape and every shape-arithmetic value, then lays out every float tensor the batch
-/// computes at a fixed offset of one arena (one allocation per concurrently running batch, reused across batches)
-/// and turns each node into a kernel over arena pointers:
-///   - Conv: im2col into arena scratch, one OpenBLAS sgemm per group, and a scatter that adds the bias and applies
-///     a fused ReLU. A BatchNormalization that is the Conv's only reader is folded into its weights and bias
-///     (w'_o = w_o·s_o, b'_o = (b_o − μ_o)·s_o + β_o, s_o = γ_o / √(σ²_o + ε)), as onnxruntime does.
-///   - Gemm (bias pre-broadcast, fused ReLU), MatMul with a 2-D constant right operand: one sgemm.
-///   - Elementwise unary and binary ops (broadcast strides, innermost axis in a tight loop), pools with
-///     precomputed window taps, GlobalAveragePool, Concat, and views (Flatten, Reshape, Squeeze, Unsqueeze,
-///     Identity, Dropout) that only rename an arena region.
-///   - Anything else (Softmax, reductions, Transpose, ...) goes through the interpreter on copies of its inputs.
-/// The results are the interpreter's up to float rounding (the folded BatchNorm and fused bias round differently);
-/// tests hold both to onnxruntime's outputs. Cost per batch: the arithmetic plus no allocation.
+/// which fixes every tensor's shape and every shape-arithmetic value, gives every float tensor the batch computes
+/// a region of one arena (regions of tensors whose lifetimes do not overlap share memory; one arena per
+/// concurrently running batch, reused across batches) and turns each node into a kernel over arena pointers:
+///   - Conv, by depth K = Cg·kH·kW: K ≤ 16 with stride 1 (depthwise, grouped 1×1, one input channel) as direct
+///     shift-and-accumulate loops over zero-bordered planes; otherwise im2col into arena scratch (row copies
+///     from zero-bordered planes for unit column stride, a gather table otherwise), one OpenBLAS sgemm per group,
+///     and a scatter that adds the bias and applies a fused ReLU. A BatchNormalization that is the Conv's only
+///     reader is folded into its weights and bias (w'_o = w_o·s_o, b'_o = (b_o − μ_o)·s_o + β_o,
+///     s_o = γ_o / √(σ²_o + ε)), as onnxruntime does. Cost: the products, plus K·outH·outW copies per sample.
+///   - Gemm (bias pre-broadcast, fused ReLU): one sgemm; MatMul with a 2-D constant right operand: one sgemm.
+///   - BatchNormalization (per channel, fused ReLU), elementwise unary and binary ops (broadcast strides,
+///     innermost axis in a tight loop), MaxPool/AveragePool (windows that tile the input: a row pass then a
+///     column pass; otherwise precomputed taps; a Relu right before a MaxPool is applied to the pooled output),
+///     GlobalAveragePool, Transpose, Concat, and views (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout)
+///     that only rename an arena region.
+///   - Anything else (Softmax, reductions, Gather, ...) goes through the interpreter on copies of its inputs.
+/// The results are the interpreter's up to float rounding (the folded BatchNorm, fused bias and summation order
+/// round differently); tests hold both to onnxruntime's outputs. Cost per batch: the arithmetic, no allocation.
 final class CPUProgram: @unchecked Sendable {
     /// A float tensor in the arena: a region (views share their source's) and its shape.
     struct Slot {
@@ -136,7 +141,7 @@ final class CPUProgram: @unchecked Sendable {
         var slots: [String: Slot] = [:]
         func allocate(_ shape: [Int]) -> Slot {
             let s = Slot(region: layout.sizes.count, shape: shape, layout: layout)
-            layout.sizes.append((s.count + 15) / 16 * 16)  // 64-byte aligned regions
+            layout.sizes.append((s.count + 15) / 16 * 16)  // sizes in whole 64-byte lines
             layout.births.append(current)
             return s
         }
@@ -323,14 +328,7 @@ final class CPUProgram: @unchecked Sendable {
                 }
                 let y = allocate(outT.shape)
                 slots[outName] = y
-                try pool(n, x: slots[n.inputs[0]]!, y: y, allocate: allocate)
-                if reluAfterPool.contains(i) {
-                    let count = y.count
-                    kernels.append(("MaxPool", { p in
-                        let d = p + y.offset
-                        for j in 0..<count { d[j] = Swift.max(d[j], 0) }
-                    }))
-                }
+                try pool(n, x: slots[n.inputs[0]]!, y: y, reluOutput: reluAfterPool.contains(i), allocate: allocate)
             case "BatchNormalization":
                 let params = n.inputs.dropFirst().prefix(4).compactMap { slots[$0] == nil ? values[$0] ?? model.constants[$0] : nil }
                 guard let x = slots[n.inputs[0]], x.shape.count >= 2, params.count == 4, params.allSatisfy({ $0.count == x.shape[1] }),
@@ -668,7 +666,12 @@ final class CPUProgram: @unchecked Sendable {
     }
 
     /// MaxPool / AveragePool (1-D, 2-D): per output row and column the input taps, precomputed.
-    private func pool(_ node: Node, x: Slot, y: Slot, allocate: ([Int]) -> Slot) throws {
+    /// `reluOutput`: the pool's input is a Relu folded away (MaxPool only): the pooled values are clamped at 0,
+    /// except where a window holds no input element (max over nothing stays −∞, as max(relu(x)) would).
+    private func pool(_ node: Node, x: Slot, y: Slot, reluOutput: Bool = false, allocate: ([Int]) -> Slot) throws {
+        defer {
+            if reluOutput { clampPooled(y, windows: lastWindowCounts) }
+        }
         let isMax = node.op == "MaxPool"
         let spatial = x.shape.count - 2
         guard spatial == 1 || spatial == 2 else { throw ONNXError.unsupported(node.name, "\(node.op) on input \(x.shape)") }
@@ -705,6 +708,7 @@ final class CPUProgram: @unchecked Sendable {
         }
         let (rowTaps, rowStart, rowPadded) = taps(outH, sH, padT, kH, dH, inH, spatial == 2 ? pHe : 0, scale: inW)
         let (colTaps, colStart, colPadded) = taps(outW, sW, padL, kW, dW, inW, pWe, scale: 1)
+        lastWindowCounts = (0..<(outH * outW)).map { (rowStart[$0 / outW + 1] - rowStart[$0 / outW]) * (colStart[$0 % outW + 1] - colStart[$0 % outW]) }
         var divisor = [Float](repeating: 1, count: outH * outW)
         for oy in 0..<outH {
             for ox in 0..<outW {
@@ -787,6 +791,26 @@ final class CPUProgram: @unchecked Sendable {
                     }
                 }
             }
+        }))
+    }
+
+    /// Window sizes (input elements per output position) of the pool compiled last.
+    private var lastWindowCounts: [Int] = []
+
+    /// ReLU on a pool's output, skipping positions whose window is empty.
+    private func clampPooled(_ y: Slot, windows: [Int]) {
+        let count = y.count
+        if windows.allSatisfy({ $0 > 0 }) {
+            kernels.append(("MaxPool", { p in
+                let d = p + y.offset
+                for j in 0..<count { d[j] = Swift.max(d[j], 0) }
+            }))
+            return
+        }
+        let keep = constantFloats(windows.map { $0 > 0 ? 0 : -.infinity }), plane = windows.count
+        kernels.append(("MaxPool", { p in
+            let d = p + y.offset
+            for j in 0..<count { d[j] = Swift.max(d[j], keep[j % plane]) }
         }))
     }
 

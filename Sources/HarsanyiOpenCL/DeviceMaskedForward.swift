@@ -16,8 +16,7 @@ public final class DeviceMaskedForward {
     /// Elements per row fed to the runner: one masked sample, or one row of the shortcut's chain output.
     let size: Int
     let n: Int
-    /// Masked inputs (or shortcut rows) per launch.
-    /// Masked inputs per launch: the requested batch, at most 2^n, and at most what fits the device (`fittingBatch`).
+    /// Masked inputs (or shortcut rows) per launch: the requested batch, at most 2^n, and at most what fits the device (`fittingBatch`).
     public private(set) var batch: Int
     let maskBackground: Bool
     /// Whether the rows come from the linearity shortcut.
@@ -122,7 +121,8 @@ public final class DeviceMaskedForward {
         guard sample.count == runner.sampleShape.count else { return nil }
         let probe = 64
         let summary = try runner.planSummary(forInput: [probe] + sample)
-        let perSample = max(1, (summary.bytes + probe - 1) / probe + rowSize * MemoryLayout<Float>.size)
+        // Pooled buffers, plus the batch's rows twice: ours and the plan's own input buffer (made for run(_:)).
+        let perSample = max(1, (summary.bytes + probe - 1) / probe + 2 * rowSize * MemoryLayout<Float>.size)
         guard limit >= perSample else {
             throw HarsanyiError.unsupported("one masked sample needs \(perSample) bytes of device buffers; the device allows \(limit)")
         }
@@ -222,7 +222,10 @@ public final class DeviceMaskedForward {
             let count = min(batch, total - start)
             try batchRewards(start: start, count: count, kind: kind, target: target, precision: precision, into: v)
             start += count
-            progress?(start)
+            if let progress {  // report finished work, not queued work: one synchronisation per batch
+                try backend.finish()
+                progress(start)
+            }
         }
         return v
     }

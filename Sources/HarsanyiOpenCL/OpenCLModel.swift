@@ -344,9 +344,9 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         return (steps, pools)
     }
 
-    /// A Relu that alone reads a Conv/Gemm/MatMul/BatchNormalization/Add/Sub/Mul/Div output becomes that kernel's epilogue
-    /// (attribute `__relu`); one
-    /// that alone feeds a pool becomes the pool's input transform (attribute `__relu_in`).
+    /// A Relu that alone reads a Conv/Gemm/MatMul/BatchNormalization/Add/Sub/Mul/Div output becomes that kernel's
+    /// epilogue (attribute `__relu`); one that alone feeds a pool becomes the pool's input transform (attribute
+    /// `__relu_in`). Nodes the planner evaluates on the host apply both attributes themselves.
     static func fuseRelus(_ steps: [Node], output: String) -> [Node] {
         var steps = steps
         let readers = Self.readers(steps, output: output)

@@ -190,12 +190,18 @@ final class Planner {
             for name in present where values[name] == nil { throw invalid(n, "input '\(name)' is missing") }
             let allHost = present.allSatisfy { if case .host? = values[$0] { return true } else { return false } }
             if allHost {
-                // Shape arithmetic and other constant work: the CPU operator, once per plan.
-                let outs = try ONNXModel.evaluatePublic(n, n.inputs.map { name -> Tensor? in
+                // Shape arithmetic and other constant work: the CPU operator, once per plan. A Relu fused into this
+                // node (`__relu`, `__relu_in`, see OpenCLModel.fuseRelus) is applied here, since the CPU operator
+                // does not know those attributes.
+                func relu(_ t: Tensor) -> Tensor { t.dtype == .float32 ? Tensor(shape: t.shape, floats: t.floats.map { Swift.max($0, 0) }) : t }
+                var ins = n.inputs.map { name -> Tensor? in
                     if name.isEmpty { return nil }
                     if case .host(let t)? = values[name] { return t }
                     return nil
-                }, opset: model.opset)
+                }
+                if n.int("__relu_in", 0) != 0, let x = ins.first ?? nil { ins[0] = relu(x) }
+                var outs = try ONNXModel.evaluatePublic(n, ins, opset: model.opset)
+                if n.int("__relu", 0) != 0, let y = outs.first { outs[0] = relu(y) }
                 for (name, t) in zip(n.outputs, outs) where !name.isEmpty { values[name] = .host(t) }
             } else {
                 currentNode = n.name

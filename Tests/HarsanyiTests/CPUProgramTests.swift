@@ -28,7 +28,7 @@ struct CPUProgramTests {
         expectClose(got.asFloats, w, tolerance: onnxTolerance * max(1e-6, w.map(abs).max() ?? 0), c.name)
     }
 
-    /// Whole trained models (Conv+BatchNorm folding, fused ReLU, pools, Concat, the interpreted Transpose) on a
+    /// Whole trained models (Conv+BatchNorm folding, fused ReLU, pools, Concat, Transpose) on a
     /// batch of different samples: compiled equals onnxruntime's logits.
     @Test("trained models, compiled, reproduce onnxruntime's logits", arguments: ["mlp_breast_cancer", "lenet_digits", "resnet_digits"])
     func model(_ name: String) throws {
@@ -156,5 +156,27 @@ struct CPUProgramTests {
         // Float32 sums in another order (sgemm blocks, tap order): a few ulps of the largest term.
         expectClose(got.floats, want.floats.map(Double.init), tolerance: 1e-5 * max(1, want.floats.map { abs(Double($0)) }.max()!),
                     "\(l.name) (seed \(caseSeed))")
+    }
+
+    /// A Relu folded into the following MaxPool (the pool's output is clamped instead) must keep windows that
+    /// hold no input element at −∞, as the interpreter's max(relu(x)) over nothing does.
+    @Test("Relu before MaxPool: clamped output, empty windows stay -inf")
+    func reluPoolEmptyWindows() throws {
+        var g = TestGraph()
+        g.input("x", [2, 2, 2, 2])
+        g.node("Relu", ["x"], ["r"])
+        g.node("MaxPool", ["r"], ["y"], ["kernel_shape": .ints([2, 2]), "dilations": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])])
+        let path = try g.save()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let model = try ONNXModel(path: path)
+        var rng = SplitMix64(seed: seed(23))
+        let x = Tensor(shape: [2, 2, 2, 2], floats: rng.uniform(16).map(Float.init))
+        let want = try model.run(x)
+        let runner = CPUSuffixRunner(try SuffixPlan(model: model, start: model.input.name, sample: Tensor(shape: [1, 2, 2, 2], floats: Array(x.floats[0..<8]))),
+                                     compiled: true)
+        let got = try runner.run(x)
+        #expect(runner.status == "compiled")
+        #expect(want.floats.contains(-.infinity), "the case has an empty window")
+        #expect(got.shape == want.shape && got.floats == want.floats, "compiled \(got.floats) vs interpreter \(want.floats)")
     }
 }
