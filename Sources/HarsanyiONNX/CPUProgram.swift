@@ -9,8 +9,8 @@ import HarsanyiCore
 /// a region of one arena (regions of tensors whose lifetimes do not overlap share memory; one arena per
 /// concurrently running batch, reused across batches) and turns each node into a kernel over arena pointers:
 ///   - Conv, by depth K = Cg·kH·kW: K ≤ 16 with stride 1 (depthwise, grouped 1×1, one input channel) as direct
-///     shift-and-accumulate loops over zero-bordered planes; otherwise im2col into arena scratch (row copies
-///     from zero-bordered planes for unit column stride, a gather table otherwise), one OpenBLAS sgemm per group,
+///     shift-and-accumulate loops over zero-bordered planes; otherwise im2col into arena scratch (row segments
+///     copied from zero-bordered planes: contiguous for unit column stride, strided otherwise), one sgemm per group,
 ///     and a scatter that adds the bias and applies a fused ReLU. A BatchNormalization that is the Conv's only
 ///     reader is folded into its weights and bias (w'_o = w_o·s_o, b'_o = (b_o − μ_o)·s_o + β_o,
 ///     s_o = γ_o / √(σ²_o + ε)), as onnxruntime does. Cost: the products, plus K·outH·outW copies per sample.
@@ -522,94 +522,50 @@ final class CPUProgram: @unchecked Sendable {
                 }
             }
         }
-        if sW == 1 {
-            // Unit column stride: each sample's channel group is copied into a zero-bordered block of planes
-            // (width wp, height hp), and every im2col row segment (k, oy) is then one contiguous run of outW floats
-            // at a precomputed offset, copied four at a time.
-            let wp = Swift.max(padL + inW, (outW - 1) + (kW - 1) * dW + 1), hp = Swift.max(padT + inH, (outH - 1) * sH + (kH - 1) * dH + 1)
-            let planeP = hp * wp
-            let padded = allocate([cg * planeP])
-            var segments = [Int](repeating: 0, count: kk * outH)
-            for ci in 0..<cg {
-                for ky in 0..<kH {
-                    for kx in 0..<kW {
-                        for oy in 0..<outH { segments[((ci * kH + ky) * kW + kx) * outH + oy] = ci * planeP + (oy * sH + ky * dH) * wp + kx * dW }
-                    }
-                }
-            }
-            let seg = constantInts(segments)
-            kernels.append(("Conv (im2col rows)", { p in
-                let cp = p + col.offset, tp = p + tmp.offset, xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset
-                pp.update(repeating: 0, count: cg &* planeP)
-                for g in 0..<group {
-                    for b in 0..<nB {
-                        let src = xp + (b &* c &+ g &* cg) &* inH &* inW
-                        for ci in 0..<cg {
-                            for iy in 0..<inH {
-                                let from: Int = (ci &* inH &+ iy) &* inW
-                                let to: Int = ci &* planeP &+ (iy &+ padT) &* wp &+ padL
-                                copyRow(pp + to, src + from, inW)
-                            }
-                        }
-                        for k in 0..<kk {
-                            let d = cp + (k &* wide &+ b &* cols), ks = seg + k &* outH
-                            for oy in 0..<outH { copyRow(d + oy &* outW, UnsafePointer(pp + ks[oy]), outW) }
-                        }
-                    }
-                    Linear.sgemm(false, false, m: mg, n: wide, k: kk, alpha: 1, weight + g * mg * kk, lda: kk, UnsafePointer(cp), ldb: wide, beta: 0,
-                                 tp, ldc: wide)
-                    scatter(g, tp, op)
-                }
-            }))
-            return
-        }
-        // im2col through a table: for row k = (ci, ky, kx) and output pixel j, the input element's offset within one
-        // sample's channel group, or −1 in the padding. Feature maps here are small (a few pixels per row), so
-        // per-row copies would be mostly loop overhead; one gather per element is not.
-        var table = [Int](repeating: -1, count: kk * cols)
+        // Each sample's channel group is copied into a zero-bordered block of planes (width wp, height hp), and
+        // every im2col row segment (k, oy) is then outW floats at a precomputed offset with stride sW: one
+        // contiguous run copied four at a time for unit column stride, a strided copy otherwise; no bounds
+        // tests in either.
+        let wp = Swift.max(padL + inW, (outW - 1) * sW + (kW - 1) * dW + 1), hp = Swift.max(padT + inH, (outH - 1) * sH + (kH - 1) * dH + 1)
+        let planeP = hp * wp
+        let padded = allocate([cg * planeP])
+        var segments = [Int](repeating: 0, count: kk * outH)
         for ci in 0..<cg {
             for ky in 0..<kH {
                 for kx in 0..<kW {
-                    let k = (ci * kH + ky) * kW + kx
-                    for oy in 0..<outH {
-                        let iy = oy * sH - padT + ky * dH
-                        guard iy >= 0 && iy < inH else { continue }
-                        for ox in 0..<outW {
-                            let ix = ox * sW - padL + kx * dW
-                            if ix >= 0 && ix < inW { table[k * cols + oy * outW + ox] = (ci * inH + iy) * inW + ix }
-                        }
-                    }
+                    for oy in 0..<outH { segments[((ci * kH + ky) * kW + kx) * outH + oy] = ci * planeP + (oy * sH + ky * dH) * wp + kx * dW }
                 }
             }
         }
-        let tab = constantInts(table)
-        kernels.append(("Conv (im2col table)", { p in
-            let cp = p + col.offset, tp = p + tmp.offset, xp = UnsafePointer(p + x.offset), op = p + y.offset
+        let seg = constantInts(segments)
+        kernels.append(("Conv (im2col)", { p in
+            let cp = p + col.offset, tp = p + tmp.offset, xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset
+            pp.update(repeating: 0, count: cg &* planeP)
             for g in 0..<group {
                 for b in 0..<nB {
-                    let src = xp + (b * c + g * cg) * inH * inW
+                    let src = xp + (b &* c &+ g &* cg) &* inH &* inW
+                    for ci in 0..<cg {
+                        for iy in 0..<inH {
+                            let from: Int = (ci &* inH &+ iy) &* inW
+                            let to: Int = ci &* planeP &+ (iy &+ padT) &* wp &+ padL
+                            copyRow(pp + to, src + from, inW)
+                        }
+                    }
                     for k in 0..<kk {
-                        let t = tab + k &* cols, d = cp + (k &* wide &+ b &* cols)
-                        for j in 0..<cols {  // branch-free: padding reads element 0 and is masked to 0
-                            let i = t[j]
-                            let v = src[i < 0 ? 0 : i]
-                            d[j] = i < 0 ? 0 : v
-                        }
-                    }
-                }
-                Linear.sgemm(false, false, m: mg, n: wide, k: kk, alpha: 1, weight + g * mg * kk, lda: kk, UnsafePointer(cp), ldb: wide, beta: 0, tp,
-                             ldc: wide)
-                for o in 0..<mg {
-                    let bo = bias[g * mg + o]
-                    for b in 0..<nB {
-                        let d = op + (b * m + g * mg + o) * cols, s = tp + o * wide + b * cols
-                        if relu {
-                            for j in 0..<cols { d[j] = Swift.max(s[j] + bo, 0) }
+                        let d = cp + (k &* wide &+ b &* cols), ks = seg + k &* outH
+                        if sW == 1 {
+                            for oy in 0..<outH { copyRow(d + oy &* outW, UnsafePointer(pp + ks[oy]), outW) }
                         } else {
-                            for j in 0..<cols { d[j] = s[j] + bo }
+                            for oy in 0..<outH {
+                                let to = d + oy &* outW, from = pp + ks[oy]
+                                for ox in 0..<outW { to[ox] = from[ox &* sW] }
+                            }
                         }
                     }
                 }
+                Linear.sgemm(false, false, m: mg, n: wide, k: kk, alpha: 1, weight + g * mg * kk, lda: kk, UnsafePointer(cp), ldb: wide, beta: 0,
+                             tp, ldc: wide)
+                scatter(g, tp, op)
             }
         }))
     }

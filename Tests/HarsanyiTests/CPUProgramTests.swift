@@ -87,7 +87,7 @@ struct CPUProgramTests {
     }
 
     /// One Conv or pool configuration: every code path of the compiled executor (direct shift-and-accumulate,
-    /// padded im2col for unit column stride, table im2col, 1-D, groups, tiled and general pools).
+    /// im2col with contiguous and strided row segments, 1-D, groups, tiled and general pools).
     struct Layer: CustomTestStringConvertible, Sendable {
         let name: String
         let op: String
@@ -106,7 +106,7 @@ struct CPUProgramTests {
         Layer(name: "row stride 2, dilated columns (padded im2col)", op: "Conv", input: [2, 3, 9, 10], weight: [5, 3, 3, 3],
               ints: ["strides": [2, 1], "dilations": [1, 2], "pads": [1, 0, 2, 1]], group: 1),
         Layer(name: "grouped 3x3 (padded im2col)", op: "Conv", input: [2, 8, 6, 6], weight: [4, 4, 3, 3], ints: ["pads": [1, 1, 1, 1]], group: 2),
-        Layer(name: "column stride 2 (table im2col)", op: "Conv", input: [2, 3, 7, 9], weight: [4, 3, 3, 3], ints: ["strides": [1, 2], "pads": [1, 1, 1, 1]],
+        Layer(name: "column stride 2 (strided im2col)", op: "Conv", input: [2, 3, 7, 9], weight: [4, 3, 3, 3], ints: ["strides": [1, 2], "pads": [1, 1, 1, 1]],
               group: 1),
         Layer(name: "1-D, pads 1/2", op: "Conv", input: [2, 6, 11], weight: [4, 6, 3], ints: ["pads": [1, 2]], group: 1),
         Layer(name: "max pool 3x3 stride 2 pad 1 (taps)", op: "MaxPool", input: [2, 3, 7, 7], weight: nil,
