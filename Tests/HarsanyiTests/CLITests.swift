@@ -1,5 +1,6 @@
 import Foundation
 import HarsanyiCore
+import HarsanyiONNX
 import HarsanyiTestSupport
 import Testing
 
@@ -114,6 +115,27 @@ struct CLITests {
         #expect(viaEnv.status == 1)
         let devices = try CLI.run(["devices"], environment: env)
         #expect(devices.status == 0 && devices.stdout.contains("backend: cpu"))
+    }
+
+    /// OpenBLAS's kernels: on a CPU with AVX2 or AVX-512 the CLI never runs on the generic Prescott kernels (it
+    /// re-executes itself with OPENBLAS_CORETYPE when the library falls back to them); a user's choice is kept,
+    /// and HARSANYI_BLAS_AUTO=0 leaves the library's own pick.
+    @Test("OpenBLAS kernels: the best family for this CPU, unless the user chose")
+    func blasKernels() throws {
+        func kernels(_ env: [String: String]) throws -> String {
+            let r = try CLI.run(["devices", "--backend", "cpu"], environment: env.merging(["OCL_ICD_VENDORS": CLI.noVendors]) { $1 })
+            #expect(r.status == 0, "\(r.stderr)")
+            let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("CPU path matrix products: OpenBLAS, ") } ?? ""
+            return line.replacingOccurrences(of: "CPU path matrix products: OpenBLAS, ", with: "").replacingOccurrences(of: " kernels", with: "")
+        }
+        let auto = try kernels([:])
+        #expect(!auto.isEmpty)
+        if let best = BLASKernels.bestCoreType, ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil {
+            #expect(auto.lowercased() != "prescott", "AVX2/AVX-512 CPU (best: \(best)) runs \(auto)")
+        }
+        #expect(try kernels(["OPENBLAS_CORETYPE": "Haswell"]).lowercased() == "haswell")
+        let off = try kernels(["HARSANYI_BLAS_AUTO": "0"])
+        #expect(off.lowercased() == BLASKernels.coreName.lowercased(), "HARSANYI_BLAS_AUTO=0: \(off), library pick \(BLASKernels.coreName)")
     }
 
     @Test("devices lists what auto picks", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
