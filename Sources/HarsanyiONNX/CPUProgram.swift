@@ -368,8 +368,7 @@ final class CPUProgram: @unchecked Sendable {
                 slots[outName] = y
                 // Output order, input strides permuted; merged where neighbours stay contiguous; innermost run copied.
                 let src = strides(x.shape)
-                var (dims, st) = Self.mergeAxes(perm.map { x.shape[$0] }, [perm.map { src[$0] }, strides(perm.map { x.shape[$0] })])
-                if dims.isEmpty { dims = [1]; st = [[0], [0]] }
+                let (dims, st) = ShapeRules.mergeAxes(perm.map { x.shape[$0] }, [perm.map { src[$0] }, strides(perm.map { x.shape[$0] })])
                 let ss = st[0], last = dims.count - 1, inner = dims[last], step = ss[last], count = y.count
                 kernels.append(("Transpose", { p in
                     let s = UnsafePointer(p + x.offset), d = p + y.offset
@@ -474,15 +473,7 @@ final class CPUProgram: @unchecked Sendable {
                 pp.update(repeating: 0, count: cg &* planeP)
                 for b in 0..<nB {
                     for g in 0..<group {
-                        let src = xp + (b &* c &+ g &* cg) &* inH &* inW
-                        for ci in 0..<cg {
-                            for iy in 0..<inH {
-                                let srcRow: Int = (ci &* inH &+ iy) &* inW
-                                let dstRow: Int = ci &* planeP &+ (iy &+ padT) &* wp &+ padL
-                                let from = src + srcRow, to = pp + dstRow
-                                for ix in 0..<inW { to[ix] = from[ix] }
-                            }
-                        }
+                        fillPadded(pp, from: xp + (b &* c &+ g &* cg) &* inH &* inW, planes: cg, inH, inW, planeP, wp, padT, padL)
                         for o in 0..<mg {
                             let oc = g &* mg &+ o, wo = weight + oc &* kk, bo = bias[oc]
                             for q in 0..<run { ap[q] = bo }
@@ -543,14 +534,7 @@ final class CPUProgram: @unchecked Sendable {
             pp.update(repeating: 0, count: cg &* planeP)
             for g in 0..<group {
                 for b in 0..<nB {
-                    let src = xp + (b &* c &+ g &* cg) &* inH &* inW
-                    for ci in 0..<cg {
-                        for iy in 0..<inH {
-                            let from: Int = (ci &* inH &+ iy) &* inW
-                            let to: Int = ci &* planeP &+ (iy &+ padT) &* wp &+ padL
-                            copyRow(pp + to, src + from, inW)
-                        }
-                    }
+                    fillPadded(pp, from: xp + (b &* c &+ g &* cg) &* inH &* inW, planes: cg, inH, inW, planeP, wp, padT, padL)
                     for k in 0..<kk {
                         let d = cp + (k &* wide &+ b &* cols), ks = seg + k &* outH
                         if sW == 1 {
@@ -573,8 +557,7 @@ final class CPUProgram: @unchecked Sendable {
     /// Add, Sub, Mul, Div with numpy broadcasting: merged axes, innermost in a tight loop.
     private func binary(_ op: String, _ a: Operand, _ b: Operand, _ y: Slot) throws {
         let shape = y.shape
-        var (dims, st) = Self.mergeAxes(shape, [Elementwise.broadcastStrides(a.shape, to: shape), Elementwise.broadcastStrides(b.shape, to: shape)])
-        if dims.isEmpty { dims = [1]; st = [[0], [0]] }
+        let (dims, st) = ShapeRules.mergeAxes(shape, [Elementwise.broadcastStrides(a.shape, to: shape), Elementwise.broadcastStrides(b.shape, to: shape)])
         let sa = st[0], sb = st[1]
         let last = dims.count - 1, inner = dims[last], ia = sa[last], ib = sb[last], count = y.count
         let code = ["Add": 0, "Sub": 1, "Mul": 2, "Div": 3][op]!
@@ -604,21 +587,6 @@ final class CPUProgram: @unchecked Sendable {
                 }
             }
         }))
-    }
-
-    /// Drops size-1 axes and merges neighbouring axes every operand walks contiguously.
-    static func mergeAxes(_ shape: [Int], _ strides: [[Int]]) -> ([Int], [[Int]]) {
-        var dims: [Int] = [], st: [[Int]] = strides.map { _ in [] }
-        for d in shape.indices where shape[d] != 1 {
-            if let last = dims.last, strides.indices.allSatisfy({ st[$0].last == strides[$0][d] * shape[d] }) {
-                dims[dims.count - 1] = last * shape[d]
-                for k in strides.indices { st[k][st[k].count - 1] = strides[k][d] }
-            } else {
-                dims.append(shape[d])
-                for k in strides.indices { st[k].append(strides[k][d]) }
-            }
-        }
-        return (dims, st)
     }
 
     /// MaxPool / AveragePool (1-D, 2-D): per output row and column the input taps, precomputed.
@@ -837,5 +805,20 @@ func copyRow(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, _ n: I
     while i < n {
         d[i] = s[i]
         i &+= 1
+    }
+}
+
+/// Copies `planes` input planes (inH × inW each, contiguous from `src`) into zero-bordered planes of `planeP`
+/// floats and row width `wp` at `pp`, each image at row padT, column padL; the borders are left as they are
+/// (zeroed once per run by the caller).
+@inline(__always)
+func fillPadded(_ pp: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, planes: Int, _ inH: Int, _ inW: Int, _ planeP: Int, _ wp: Int,
+                _ padT: Int, _ padL: Int) {
+    for ci in 0..<planes {
+        for iy in 0..<inH {
+            let from: Int = (ci &* inH &+ iy) &* inW
+            let to: Int = ci &* planeP &+ (iy &+ padT) &* wp &+ padL
+            copyRow(pp + to, src + from, inW)
+        }
     }
 }

@@ -62,6 +62,24 @@ public enum ShapeRules {
     public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? { Elementwise.broadcastShape(a, b) }
     /// Strides of `shape` viewed in the broadcast `target` shape (0 on broadcast axes).
     public static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] { Elementwise.broadcastStrides(shape, to: target) }
+    /// Drops size-1 axes and merges neighbouring axes that every operand walks contiguously (stride of the outer
+    /// = stride · size of the inner, 0 and 0 for a broadcast run): fewer index steps per element in the loops and
+    /// kernels that walk them. All-size-1 shapes become [1] with stride 0.
+    public static func mergeAxes(_ shape: [Int], _ strides: [[Int]]) -> (shape: [Int], strides: [[Int]]) {
+        var dims: [Int] = [], st: [[Int]] = strides.map { _ in [] }
+        for d in shape.indices where shape[d] != 1 {
+            if let last = dims.last, strides.indices.allSatisfy({ st[$0].last == strides[$0][d] * shape[d] }) {
+                dims[dims.count - 1] = last * shape[d]
+                for k in strides.indices { st[k][st[k].count - 1] = strides[k][d] }
+            } else {
+                dims.append(shape[d])
+                for k in strides.indices { st[k].append(strides[k][d]) }
+            }
+        }
+        if dims.isEmpty { return ([1], strides.map { _ in [0] }) }
+        return (dims, st)
+    }
+
     /// Output size and leading padding of one spatial axis of Conv or a pool (auto_pad, ceil_mode aware).
     public static func window(_ node: Node, input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int, ceil: Bool = false)
         -> (out: Int, begin: Int)

@@ -51,23 +51,6 @@ extension Planner {
     // MARK: shapes
 
 
-    /// Drops size-1 axes and merges neighbouring axes that every operand walks contiguously (stride of the outer
-    /// = stride · size of the inner, 0 and 0 for a broadcast run): fewer divisions per element in the kernels.
-    static func mergeAxes(_ shape: [Int], _ strides: [[Int]]) -> (shape: [Int], strides: [[Int]]) {
-        var dims: [Int] = [], st: [[Int]] = strides.map { _ in [] }
-        for d in shape.indices where shape[d] != 1 {
-            if let last = dims.last, strides.indices.allSatisfy({ st[$0].last == strides[$0][d] * shape[d] }) {
-                dims[dims.count - 1] = last * shape[d]
-                for k in strides.indices { st[k][st[k].count - 1] = strides[k][d] }
-            } else {
-                dims.append(shape[d])
-                for k in strides.indices { st[k].append(strides[k][d]) }
-            }
-        }
-        if dims.isEmpty { return ([1], strides.map { _ in [0] }) }
-        return (dims, st)
-    }
-
     /// A transpose with size-1 axes dropped and runs of input axes that stay neighbours (in order) merged:
     /// (merged input shape, merged perm). The output's memory order is unchanged.
     static func mergeTranspose(_ shape: [Int], _ perm: [Int]) -> (shape: [Int], perm: [Int]) {
@@ -117,7 +100,7 @@ extension Planner {
         } else if a.count == 1 && b.count == count {
             mode = 3
         } else {
-            let (dims, st) = Self.mergeAxes(shape, [ShapeRules.broadcastStrides(a.shape, to: shape), ShapeRules.broadcastStrides(b.shape, to: shape)])
+            let (dims, st) = ShapeRules.mergeAxes(shape, [ShapeRules.broadcastStrides(a.shape, to: shape), ShapeRules.broadcastStrides(b.shape, to: shape)])
             guard dims.count <= Self.maxRank else { throw unsupported(n, "\(n.op) on rank \(shape.count) (at most \(Self.maxRank))") }
             p = [dims.count] + Self.padded(dims, 1) + Self.padded(st[0]) + Self.padded(st[1])
         }
