@@ -442,22 +442,11 @@ final class CPUProgram: @unchecked Sendable {
     /// Conv (1-D, 2-D) as im2col + one sgemm per group + scatter with bias and optional ReLU.
     private func conv(_ node: Node, x: Slot, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, weightShape: [Int], y: Slot, relu: Bool,
                       allocate: ([Int]) -> Slot) throws {
-        let spatial = x.shape.count - 2
-        guard spatial == 1 || spatial == 2 else { throw ONNXError.unsupported(node.name, "Conv on input \(x.shape)") }
+        let g = try WindowGeometry(node, input: x.shape, kernel: Array(weightShape.dropFirst(2)))
+        let (inH, inW, kH, kW, sH, sW, dH, dW) = (g.inH, g.inW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW)
+        let (outH, outW, padT, padL) = (g.outH, g.outW, g.padTop, g.padLeft)
         let group = node.int("group", 1)
         let nB = x.shape[0], c = x.shape[1], m = weightShape[0], cg = weightShape[1]
-        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.shape.count - 1]
-        let kH = spatial == 2 ? weightShape[2] : 1, kW = weightShape[weightShape.count - 1]
-        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
-        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
-        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
-        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
-        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
-        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
-        let hw = Linear.window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe)
-        let ww = Linear.window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe)
-        let outH = spatial == 2 ? hw.out : 1, outW = ww.out
-        let padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
         let mg = m / group, kk = cg * kH * kW, cols = outH * outW, wide = nB * cols
         guard y.count == nB * m * cols else { throw ONNXError.invalid(node.name, "Conv output shape \(y.shape) differs from the plan") }
         if kk <= Self.directConvDepth && sH == 1 && sW == 1 {
@@ -597,23 +586,14 @@ final class CPUProgram: @unchecked Sendable {
             if reluOutput { clampPooled(y, windows: lastWindowCounts) }
         }
         let isMax = node.op == "MaxPool"
-        let spatial = x.shape.count - 2
-        guard spatial == 1 || spatial == 2 else { throw ONNXError.unsupported(node.name, "\(node.op) on input \(x.shape)") }
-        guard let k = node.ints("kernel_shape"), k.count == spatial else { throw ONNXError.invalid(node.name, "\(node.op) needs kernel_shape") }
+        guard let k = node.ints("kernel_shape") else { throw ONNXError.invalid(node.name, "\(node.op) needs kernel_shape") }
         if node.outputs.count > 1, !node.outputs[1].isEmpty { throw ONNXError.unsupported(node.name, "MaxPool indices output") }
-        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
-        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
-        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
         let ceil = node.int("ceil_mode", 0) != 0, includePad = node.int("count_include_pad", 0) != 0
-        let planes = x.shape[0] * x.shape[1]
-        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.shape.count - 1]
-        let (kH, kW) = spatial == 2 ? (k[0], k[1]) : (1, k[0])
-        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
-        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
-        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
-        let hw = Linear.window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe, ceil: ceil)
-        let ww = Linear.window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe, ceil: ceil)
-        let outH = spatial == 2 ? hw.out : 1, outW = ww.out, padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
+        let planes = x.shape[0] * x.shape[1], spatial = x.shape.count - 2
+        let g = try WindowGeometry(node, input: x.shape, kernel: k, ceil: ceil)
+        let (inH, inW, kH, kW, sH, sW, dH, dW) = (g.inH, g.inW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW)
+        let (outH, outW, padT, padL) = (g.outH, g.outW, g.padTop, g.padLeft)
+        let (pHe, pWe) = (g.padBottom, g.padRight)
         guard y.count == planes * outH * outW else { throw ONNXError.invalid(node.name, "\(node.op) output shape \(y.shape) differs from the plan") }
         // Taps per output row (input row offsets) and column (input columns), flattened with start indices.
         func taps(_ outs: Int, _ stride: Int, _ pad: Int, _ k: Int, _ dil: Int, _ input: Int, _ padEnd: Int, scale: Int) -> ([Int], [Int], [Int]) {

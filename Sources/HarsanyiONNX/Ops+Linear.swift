@@ -119,22 +119,9 @@ enum Linear {
         guard group >= 1, c == cg * group, m % group == 0 else {
             throw ONNXError.invalid(node.name, "Conv channels: input \(c), weight \(w.shape), group \(group)")
         }
-        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.rank - 1]
-        let kH = spatial == 2 ? w.shape[2] : 1, kW = w.shape[w.rank - 1]
-        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
-        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
-        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
-        guard st.count == spatial, dl.count == spatial, pads.count == 2 * spatial else {
-            throw ONNXError.invalid(node.name, "Conv strides/dilations/pads do not match \(spatial) spatial axes")
-        }
-        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
-        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
-        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
-        let hw = window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe)
-        let ww = window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe)
-        let outH = spatial == 2 ? hw.out : 1, outW = ww.out
-        let padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
-        guard outH > 0, outW > 0 else { throw ONNXError.invalid(node.name, "Conv output would be empty for input \(x.shape)") }
+        let g = try WindowGeometry(node, input: x.shape, kernel: Array(w.shape.dropFirst(2)))
+        let (inH, inW, kH, kW, sH, sW, dH, dW) = (g.inH, g.inW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW)
+        let (outH, outW, padT, padL) = (g.outH, g.outW, g.padTop, g.padLeft)
         let mg = m / group, kk = cg * kH * kW, cols = outH * outW
         // One im2col matrix for the whole batch per group, [kk, nB·cols], and one sgemm per group: a few large
         // products instead of nB·group small ones (what makes batches of masked inputs fast).

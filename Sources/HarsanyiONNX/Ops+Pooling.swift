@@ -5,21 +5,12 @@ enum Pooling {
     static func pool(_ node: Node, _ x: Tensor, max isMax: Bool) throws -> Tensor {
         let spatial = x.rank - 2
         guard spatial == 1 || spatial == 2 else { throw ONNXError.unsupported(node.name, "\(node.op) on input \(x.shape) (1-D and 2-D supported)") }
-        guard let k = node.ints("kernel_shape"), k.count == spatial else { throw ONNXError.invalid(node.name, "\(node.op) needs kernel_shape") }
-        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
-        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
-        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        guard let k = node.ints("kernel_shape") else { throw ONNXError.invalid(node.name, "\(node.op) needs kernel_shape") }
         let ceil = node.int("ceil_mode", 0) != 0, includePad = node.int("count_include_pad", 0) != 0
         let nc = x.shape[0] * x.shape[1]
-        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.rank - 1]
-        let (kH, kW) = spatial == 2 ? (k[0], k[1]) : (1, k[0])
-        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
-        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
-        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
-        let hw = Linear.window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe, ceil: ceil)
-        let ww = Linear.window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe, ceil: ceil)
-        let outH = spatial == 2 ? hw.out : 1, outW = ww.out, padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
-        guard outH > 0, outW > 0 else { throw ONNXError.invalid(node.name, "\(node.op) output would be empty for input \(x.shape)") }
+        let g = try WindowGeometry(node, input: x.shape, kernel: k, ceil: ceil)
+        let (inH, inW, kH, kW, sH, sW, dH, dW) = (g.inH, g.inW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW)
+        let (outH, outW, padT, padL, pHe, pWe) = (g.outH, g.outW, g.padTop, g.padLeft, g.padBottom, g.padRight)
         // Per output row and column: the input rows/columns the window reads, and how many window cells fall in
         // the input or, for count_include_pad, in the explicitly padded extent (not the cells ceil_mode adds).
         func taps(_ outs: Int, _ stride: Int, _ pad: Int, _ k: Int, _ dil: Int, _ input: Int, _ padEnd: Int) -> (idx: [[Int]], padded: [Int]) {

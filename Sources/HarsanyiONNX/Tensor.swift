@@ -50,6 +50,52 @@ func normalizeAxis(_ axis: Int, rank: Int, node: String) throws -> Int {
     return a
 }
 
+/// The window of a Conv or pool over a 1-D or 2-D input (1-D as height 1), from the node's attributes: kernel,
+/// strides, dilations, pads (auto_pad and ceil_mode applied) and the output size. Every executor (the
+/// interpreter, the compiled CPU program, the OpenCL planner) reads its geometry here; bad attributes are errors
+/// naming the node.
+public struct WindowGeometry: Sendable {
+    public let spatial, inH, inW, kH, kW, sH, sW, dH, dW: Int
+    /// Leading padding in effect (auto_pad aware).
+    public let padTop, padLeft: Int
+    /// Trailing pads as the attribute gives them (what count_include_pad counts).
+    public let padBottom, padRight: Int
+    public let outH, outW: Int
+
+    /// - Parameters: input: the input's shape [N, C, (H,) W]; kernel: the spatial kernel sizes; ceil: ceil_mode.
+    public init(_ node: Node, input: [Int], kernel: [Int], ceil: Bool = false) throws {
+        let spatial = input.count - 2
+        guard spatial == 1 || spatial == 2 else {
+            throw ONNXError.unsupported(node.name, "\(node.op) on input \(input) (1-D and 2-D supported)")
+        }
+        guard kernel.count == spatial, kernel.allSatisfy({ $0 >= 1 }) else {
+            throw ONNXError.invalid(node.name, "\(node.op) kernel \(kernel) for \(spatial) spatial axes")
+        }
+        let st = node.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        let dl = node.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+        let pads = node.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        guard st.count == spatial, dl.count == spatial, pads.count == 2 * spatial else {
+            throw ONNXError.invalid(node.name, "\(node.op) strides/dilations/pads do not match \(spatial) spatial axes")
+        }
+        guard st.allSatisfy({ $0 >= 1 }), dl.allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else {
+            throw ONNXError.invalid(node.name, "\(node.op) strides \(st) and dilations \(dl) must be ≥ 1, pads \(pads) ≥ 0")
+        }
+        self.spatial = spatial
+        inH = spatial == 2 ? input[2] : 1
+        inW = input[input.count - 1]
+        (kH, kW) = spatial == 2 ? (kernel[0], kernel[1]) : (1, kernel[0])
+        (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
+        (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
+        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
+        let hw = Linear.window(node, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe, ceil: ceil)
+        let ww = Linear.window(node, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe, ceil: ceil)
+        (outH, outW) = (spatial == 2 ? hw.out : 1, ww.out)
+        (padTop, padLeft) = (spatial == 2 ? hw.begin : 0, ww.begin)
+        (padBottom, padRight) = (pHe, pWe)
+        guard outH > 0, outW > 0 else { throw ONNXError.invalid(node.name, "\(node.op) output would be empty for input \(input)") }
+    }
+}
+
 /// Errors of model import and execution; each becomes a one-line `HarsanyiError`.
 enum ONNXError {
     static func invalid(_ node: String, _ why: String) -> HarsanyiError { .invalidArgument("node \(node): \(why)") }

@@ -369,23 +369,9 @@ extension Planner {
         let group = n.int("group", 1)
         let nB = x.shape[0], c = x.shape[1], m = w.shape[0], cg = w.shape[1]
         guard group >= 1, c == cg * group, m % group == 0 else { throw invalid(n, "Conv channels: input \(c), weight \(w.shape), group \(group)") }
-        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.shape.count - 1]
-        let kH = spatial == 2 ? w.shape[2] : 1, kW = w.shape[w.shape.count - 1]
-        let st = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
-        let dl = n.ints("dilations") ?? [Int](repeating: 1, count: spatial)
-        let pads = n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
-        guard st.count == spatial, dl.count == spatial, pads.count == 2 * spatial else {
-            throw invalid(n, "Conv strides/dilations/pads do not match \(spatial) spatial axes")
-        }
-        guard st.allSatisfy({ $0 >= 1 }), dl.allSatisfy({ $0 >= 1 }) else { throw invalid(n, "Conv strides \(st) and dilations \(dl) must be ≥ 1") }
-        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
-        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
-        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
-        let hw = ShapeRules.window(n, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe)
-        let ww = ShapeRules.window(n, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe)
-        let outH = spatial == 2 ? hw.out : 1, outW = ww.out
-        let padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
-        guard outH > 0, outW > 0 else { throw invalid(n, "Conv output would be empty for input \(x.shape)") }
+        let g = try WindowGeometry(n, input: x.shape, kernel: Array(w.shape.dropFirst(2)))
+        let (inH, inW, kH, kW, sH, sW, dH, dW) = (g.inH, g.inW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW)
+        let (outH, outW, padT, padL) = (g.outH, g.outW, g.padTop, g.padLeft)
         if let bias, bias.count != m { throw invalid(n, "Conv bias has \(bias.count) values for \(m) output channels") }
         try checkIndexable(n, [x, w])
         let mg = m / group, kk = cg * kH * kW, cols = nB * outH * outW
@@ -484,24 +470,13 @@ extension Planner {
         let x = try device(n, 0)
         let spatial = x.shape.count - 2
         guard spatial == 1 || spatial == 2 else { throw unsupported(n, "\(n.op) on input \(x.shape) (1-D and 2-D supported)") }
-        guard let k = n.ints("kernel_shape"), k.count == spatial else { throw invalid(n, "\(n.op) needs kernel_shape") }
+        guard let k = n.ints("kernel_shape") else { throw invalid(n, "\(n.op) needs kernel_shape") }
         if n.op == "MaxPool", n.outputs.count > 1, !n.outputs[1].isEmpty { throw unsupported(n, "MaxPool Indices output") }
-        let st = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
-        let dl = n.ints("dilations") ?? [Int](repeating: 1, count: spatial)
-        let pads = n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
-        guard st.count == spatial, dl.count == spatial, pads.count == 2 * spatial, st.allSatisfy({ $0 >= 1 }), dl.allSatisfy({ $0 >= 1 }) else {
-            throw invalid(n, "\(n.op) strides/dilations/pads do not match \(spatial) spatial axes")
-        }
         let ceil = n.int("ceil_mode", 0) != 0, includePad = n.int("count_include_pad", 0) != 0
-        let inH = spatial == 2 ? x.shape[2] : 1, inW = x.shape[x.shape.count - 1]
-        let (kH, kW) = spatial == 2 ? (k[0], k[1]) : (1, k[0])
-        let (sH, sW) = spatial == 2 ? (st[0], st[1]) : (1, st[0])
-        let (dH, dW) = spatial == 2 ? (dl[0], dl[1]) : (1, dl[0])
-        let (pHb, pWb, pHe, pWe) = spatial == 2 ? (pads[0], pads[1], pads[2], pads[3]) : (0, pads[0], 0, pads[1])
-        let hw = ShapeRules.window(n, input: inH, kernel: kH, stride: sH, dilation: dH, padBegin: pHb, padEnd: pHe, ceil: ceil)
-        let ww = ShapeRules.window(n, input: inW, kernel: kW, stride: sW, dilation: dW, padBegin: pWb, padEnd: pWe, ceil: ceil)
-        let outH = spatial == 2 ? hw.out : 1, outW = ww.out, padT = spatial == 2 ? hw.begin : 0, padL = ww.begin
-        guard outH > 0, outW > 0 else { throw invalid(n, "\(n.op) output would be empty for input \(x.shape)") }
+        let g = try WindowGeometry(n, input: x.shape, kernel: k, ceil: ceil)
+        let (inH, inW, kH, kW, sH, sW, dH, dW) = (g.inH, g.inW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW)
+        let (outH, outW, padT, padL) = (g.outH, g.outW, g.padTop, g.padLeft)
+        let (pHe, pWe) = (g.padBottom, g.padRight)
         let y = try allocate(out, Array(x.shape.prefix(2)) + (spatial == 2 ? [outH, outW] : [outW]))
         let p = try ints([inH, inW, outH, outW, kH, kW, sH, sW, dH, dW, padT, padL, spatial == 2 ? pHe : 0, pWe,
                           n.op == "MaxPool" ? 1 : 0, includePad ? 1 : 0])
