@@ -10,6 +10,9 @@
 //   HarsanyiOpenCL      OpenCL runtime (devices, program cache, buffers) and the OpenCL backend,
 //                       plus backend selection (GPU > accelerator > OpenCL CPU > Swift CPU).
 //   ONNXProto           onnx.proto as Swift (swift-protobuf), generated once and committed.
+//   CClp                system library over COIN-OR CLP's C interface (coinor-libclp-dev).
+//   HarsanyiSolvers     the certified decomposition: null players, the exact LP optimum (CLP, row and column
+//                       generation) and the dispatch over every optimiser (the one place that picks one).
 //   HarsanyiONNX        ONNX import: graph, constant folding, shape inference, operators on the CPU (OpenBLAS).
 //   HarsanyiCLI         the `harsanyi` command (swift-argument-parser).
 //   HarsanyiTestSupport naive Double references and seeded generators, for tests only (not public API).
@@ -22,6 +25,7 @@ let package = Package(
     products: [
         .library(name: "HarsanyiCore", targets: ["HarsanyiCore"]),
         .library(name: "HarsanyiOpenCL", targets: ["HarsanyiOpenCL"]),
+        .library(name: "HarsanyiSolvers", targets: ["HarsanyiSolvers"]),
         .library(name: "HarsanyiONNX", targets: ["HarsanyiONNX"]),
         .executable(name: "harsanyi", targets: ["HarsanyiCLI"]),
     ],
@@ -41,6 +45,8 @@ let package = Package(
         .target(name: "Kernels", path: "Kernels", plugins: ["EmbedKernels"]),
         .target(name: "HarsanyiCore"),
         .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "HarsanyiONNX", "COpenCL", "Kernels"]),
+        .systemLibrary(name: "CClp", pkgConfig: "clp", providers: [.apt(["coinor-libclp-dev"])]),
+        .target(name: "HarsanyiSolvers", dependencies: ["HarsanyiCore", "CClp"]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Generated once from onnx.proto (regenerate.sh beside it) and committed: no protoc in normal builds.
         .target(
@@ -50,12 +56,14 @@ let package = Package(
         .executableTarget(
             name: "HarsanyiCLI",
             dependencies: [
-                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX",
+                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiSolvers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "HarsanyiTestSupport", dependencies: ["HarsanyiCore"]),
         .testTarget(
             name: "HarsanyiTests",
-            dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "ONNXProto", "HarsanyiTestSupport"]),
+            dependencies: [
+                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiSolvers", "ONNXProto", "HarsanyiTestSupport",
+            ]),
     ]
 )

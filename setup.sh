@@ -4,7 +4,7 @@
 # the reference checks. Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")"
-packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libopenblas-dev python3-venv)
+packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libopenblas-dev coinor-libclp-dev python3-venv)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -9,6 +9,7 @@
 //   subtract_at    x <- x − s[index]          (re-centring q by its mean)
 //   pdhg_primal    x <- clamp(x − τ(T)·(cA·gA + cB·gB), −bound, bound), τ(T) = 1 / (w·colsum(T))
 //   pdhg_dual      y' = clamp(y + σ(S)·I, −1, 1); ybar = 2y' − y; y = y',  σ(S) = 1 / (w·rowsum(S))
+//   null_players   moving |= the bits b with v[s | 2^b] != v[s] (bit b clear in s): players that are not null
 //   track_best     state = (best loss, improved flag): improved = trace[it] < best; if so best = trace[it]
 //   copy_if        dst <- src where state's improved flag is set (keeps the best iterate on the device)
 // The primal-dual steps use the diagonal preconditioning of Pock & Chambolle (ICCV 2011) with the exact
@@ -105,4 +106,16 @@ __kernel void track_best(__global const REAL *trace, const uint it, __global REA
 
 __kernel void copy_if(__global const REAL *state, __global const REAL *src, __global REAL *dst) {
     if (state[1] != 0) dst[get_global_id(0)] = src[get_global_id(0)];
+}
+
+// One work item per subset s: the players b ∉ s whose addition changes v, OR-ed into one mask (O(n·2^n) reads).
+__kernel void null_players(__global const REAL *v, const uint n, __global volatile uint *moving) {
+    const uint s = (uint)get_global_id(0);
+    const REAL x = v[s];
+    uint found = 0u;
+    for (uint b = 0u; b < n; ++b) {
+        const uint bit = 1u << b;
+        if ((s & bit) == 0u && v[s | bit] != x) found |= bit;
+    }
+    if (found != 0u) atomic_or(moving, found);
 }

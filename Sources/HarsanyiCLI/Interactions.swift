@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HarsanyiCore
 import HarsanyiOpenCL
+import HarsanyiSolvers
 
 extension InteractionMode: ExpressibleByArgument {}
 extension SparsifierOptimizer: ExpressibleByArgument {}
@@ -17,7 +18,7 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Optimisation iterations.")
     var iterations: Int = 10_000
     @Option(help: "sgd (the reference: momentum 0.9, last iterate), adam or pdhg (preconditioned primal-dual); adam and pdhg return the best iterate.")
-    var optimizer: SparsifierOptimizer = .sgd
+    var optimizer: SparsifierOptimizer = .auto
     @Flag(help: "Return the last iterate even for adam and pdhg.")
     var lastIterate = false
     @Flag(help: "Re-centre q to zero mean after every step (q_tricks).")
@@ -65,8 +66,8 @@ struct EngineOptions: ParsableArguments {
         let bar = ProgressBar(label: "sparsifier", total: total, unit: "iterations")
         defer { bar.finish() }
         let progress: Sparsifier.Progress = { it, loss in bar.update(it + 1, detail: String(format: "loss %.6g", loss)) }
-        if let device { return try Sparsifier.run(device: device, settings: settings, backend: ops, progressEvery: every, progress: progress) }
-        return try Sparsifier.run(v: v ?? [], settings: settings, backend: ops, progressEvery: every, progress: progress)
+        if let device { return try Decomposition.run(device: device, settings: settings, backend: ops, progressEvery: every, progress: progress) }
+        return try Decomposition.run(v: v ?? [], settings: settings, backend: ops, progressEvery: every, progress: progress)
     }
 }
 

@@ -1,6 +1,11 @@
 import Foundation
 
 extension CPUBackend: SparsifierOps {
+    public func nullPlayers(_ v: DeviceBuffer) throws -> [Int] {
+        let values = v.precision == .float32 ? try read(v, as: Float.self).map(Double.init) : try read(v, as: Double.self)
+        return NullPlayers.find(values)
+    }
+
     /// Typed pointers to optional buffers, all of one precision.
     private func ptr<T: HarsanyiReal>(_ b: DeviceBuffer?, _: T.Type) throws -> UnsafeMutablePointer<T>? {
         guard let b else { return nil }

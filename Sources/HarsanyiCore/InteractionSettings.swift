@@ -14,16 +14,24 @@ public enum InteractionMode: String, Sendable, CaseIterable, CustomStringConvert
     case and
 
     public var description: String { rawValue }
-    var hasP: Bool { self == .pq || self == .p }
-    var hasQ: Bool { self == .pq || self == .q }
-    var hasOr: Bool { self == .pq || self == .p || self == .none }
-    var optimized: Bool { self == .pq || self == .p || self == .q }
+    public var hasP: Bool { self == .pq || self == .p }
+    public var hasQ: Bool { self == .pq || self == .q }
+    public var hasOr: Bool { self == .pq || self == .p || self == .none }
+    public var optimized: Bool { self == .pq || self == .p || self == .q }
     /// The factor of (v + q) in v_and and v_or.
-    var scale: Double { hasOr ? 0.5 : 1 }
+    public var scale: Double { hasOr ? 0.5 : 1 }
 }
 
 /// How p and q are optimised.
 public enum SparsifierOptimizer: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// The certified default: `exact` when the problem (after removing null players) is small enough, else `pdlp`.
+    case auto
+    /// The LP optimum by the simplex method (COIN-OR CLP) with row and column generation: a sparse vertex with
+    /// a dual certificate (spec §5.4). Needs the HarsanyiSolvers module.
+    case exact
+    /// Restarted, preconditioned primal-dual hybrid gradient in the PDLP style, every iteration on the device,
+    /// with a dual lower bound and the relative gap reported; stops at the gap tolerance or the iteration limit.
+    case pdlp
     /// The reference: SGD with momentum 0.9, lr decaying geometrically from lr to lr/10 (PyTorch semantics).
     case sgd
     /// Adam (β = 0.9, 0.999) with the same lr schedule; lr is in units of p and q.
@@ -33,6 +41,8 @@ public enum SparsifierOptimizer: String, Sendable, CaseIterable, CustomStringCon
     /// inverse row and column sums of |K|, which guarantee convergence. Same transforms per iteration as SGD.
     case pdhg
     public var description: String { rawValue }
+    /// Whether the optimiser keeps a dual certificate (lower bound and gap).
+    public var certified: Bool { self == .auto || self == .exact || self == .pdlp }
 }
 
 /// Settings of the AND-OR decomposition. Defaults are the reference code's (spec §5.2, ICML'23 images).
@@ -44,7 +54,14 @@ public struct InteractionSettings: Sendable, Equatable {
     /// nil: the optimiser's default (`defaultLearningRate`).
     public var lr: Double? = nil
     public var iterations: Int = 10_000
-    public var optimizer: SparsifierOptimizer = .sgd
+    public var optimizer: SparsifierOptimizer = .auto
+    /// Certified optimisers stop when (loss − lower bound)/loss ≤ gapTolerance.
+    public var gapTolerance: Double = 1e-4
+    /// Wall-clock limit of the certified optimisers, in seconds.
+    public var timeLimit: Double = 600
+    /// Remove null players before optimising and lift the result back (exact; certified optimisers only, so
+    /// that sgd stays the reference's algorithm on the full problem).
+    public var reduceNullPlayers = true
     /// Re-centre q to zero mean after every step (`q_tricks` of the legacy code).
     public var recenterQ = false
     public var precision: Precision = .float32
@@ -56,7 +73,7 @@ public struct InteractionSettings: Sendable, Equatable {
     /// The reference lr for sgd (spec §5.2); 1e-3 for adam, whose steps are in units of p and q.
     public var defaultLearningRate: Double { optimizer == .adam ? 1e-3 : 1e-5 }
     public var effectiveLearningRate: Double { lr ?? defaultLearningRate }
-    public var effectiveKeepBest: Bool { keepBest ?? (optimizer != .sgd) }
+    public var effectiveKeepBest: Bool { keepBest ?? (optimizer == .adam || optimizer == .pdhg) }
 
     public init() {}
 
@@ -72,6 +89,8 @@ public struct InteractionSettings: Sendable, Equatable {
     public func validate() throws {
         guard iterations >= 1 else { throw HarsanyiError.invalidArgument("iterations must be at least 1, got \(iterations)") }
         guard qthres >= 0, qthres.isFinite else { throw HarsanyiError.invalidArgument("qthres must be a finite number ≥ 0") }
+        guard gapTolerance >= 0, gapTolerance.isFinite else { throw HarsanyiError.invalidArgument("the gap tolerance must be ≥ 0") }
+        guard timeLimit > 0 else { throw HarsanyiError.invalidArgument("the time limit must be > 0 s") }
         guard effectiveLearningRate > 0, effectiveLearningRate.isFinite else { throw HarsanyiError.invalidArgument("lr must be a finite number > 0") }
     }
 }

@@ -20,6 +20,26 @@ public struct InteractionResult: Sendable {
     public var returnedIteration: Int
     public var backend: String
     public var seconds: Double
+    /// Players whose marginal contribution is exactly zero (v(S ∪ {d}) = v(S) for all S), found before optimising.
+    public var nullPlayers: [Int] = []
+    /// How close the returned loss is to the optimum, for every optimised mode.
+    public var optimality: Optimality?
+
+    public init(n: Int, v: [Double], iand: [Double], ior: [Double], p: [Double], q: [Double], lossTrace: [Double],
+                settings: InteractionSettings, reorganized: Bool, returnedIteration: Int, backend: String, seconds: Double) {
+        self.n = n
+        self.v = v
+        self.iand = iand
+        self.ior = ior
+        self.p = p
+        self.q = q
+        self.lossTrace = lossTrace
+        self.settings = settings
+        self.reorganized = reorganized
+        self.returnedIteration = returnedIteration
+        self.backend = backend
+        self.seconds = seconds
+    }
 
     /// The loss of the returned p and q.
     public var loss: Double { lossTrace.isEmpty ? 0 : lossTrace[returnedIteration] }
@@ -136,6 +156,10 @@ public enum Sparsifier {
         switch s.optimizer {
         case _ where !mode.optimized:
             try interactions(0)
+        case .auto, .exact:
+            throw HarsanyiError.unsupported("optimizer \(s.optimizer) runs through Decomposition.run (module HarsanyiSolvers)")
+        case .pdlp:
+            throw HarsanyiError.unsupported("optimizer pdlp runs through PDLP.run")
         case .sgd, .adam:
             let state1 = try [p, q].map { $0 == nil ? nil : try make() }  // momentum buffers or Adam's m
             let state2 = s.optimizer == .adam ? try [p, q].map { $0 == nil ? nil : try make() } : [nil, nil]  // Adam's s

@@ -25,6 +25,9 @@ public protocol SparsifierOps: ComputeBackend {
     func trackBest(trace: DeviceBuffer, at it: Int, state: DeviceBuffer) throws
     /// destination ← source where `state`'s improved flag is set.
     func copyIfImproved(state: DeviceBuffer, from source: DeviceBuffer, to destination: DeviceBuffer) throws
+    /// The players d with v(S ∪ {d}) = v(S) exactly for every S (`NullPlayers`), checked where v lives:
+    /// O(n·2^n) comparisons.
+    func nullPlayers(_ v: DeviceBuffer) throws -> [Int]
     /// y' = clamp(y + I/(weight·rowsum(S)), −1, 1); yBar ← 2y' − y; y ← y'.
     func primalDualDual(y: DeviceBuffer, yBar: DeviceBuffer, interactions: DeviceBuffer, weight: Double, isOr: Bool) throws
 }

@@ -31,6 +31,18 @@ extension OpenCLBackend: SparsifierOps {
         }
     }
 
+    public func nullPlayers(_ v: DeviceBuffer) throws -> [Int] {
+        let v_ = try cl(v)
+        guard let n = Subsets.playerCount(forLength: v_.count), n <= 31 else {
+            throw HarsanyiError.invalidArgument("null players need 2^n values with n ≤ 31, got \(v_.count)")
+        }
+        let mask = try OpenCLBuffer(count: 1, precision: .float32, context: context)  // one uint, zero bits
+        try write([Float(0)], to: mask)
+        try run("sparsify", "null_players", v_, [.buffer(v_), .uint(UInt32(n)), .buffer(mask)])
+        let moving = try read(mask, as: Float.self)[0].bitPattern
+        return (0..<n).filter { moving & (1 << UInt32($0)) == 0 }
+    }
+
     public func signInPlace(_ a: DeviceBuffer) throws {
         let a_ = try cl(a)
         try run("sparsify", "sign_inplace", a_, [.buffer(a_)])

@@ -1,0 +1,78 @@
+import CClp
+import HarsanyiCore
+
+/// A COIN-OR CLP simplex model (through its C interface) that grows by rows and columns and re-solves from its
+/// last basis: what row and column generation needs. One owner; not thread-safe.
+final class ClpModel {
+    private let model: UnsafeMutableRawPointer
+
+    /// An empty minimisation model, silent, with tight tolerances (the problems here are well scaled: entries ±1).
+    init(tolerance: Double) {
+        model = Clp_newModel()
+        Clp_setLogLevel(model, 0)
+        Clp_setOptimizationDirection(model, 1)
+        Clp_setPrimalTolerance(model, tolerance)
+        Clp_setDualTolerance(model, tolerance)
+    }
+
+    deinit { Clp_deleteModel(model) }
+
+    var rowCount: Int { Int(Clp_numberRows(model)) }
+    var columnCount: Int { Int(Clp_numberColumns(model)) }
+
+    /// Adds rows lower ≤ Σ_j a_ij x_j ≤ upper, each given as (lower, upper, [(column, value)]).
+    func addRows(_ rows: [(lower: Double, upper: Double, entries: [(Int, Double)])]) {
+        guard !rows.isEmpty else { return }
+        var starts: [Int32] = [0], columns: [Int32] = [], values: [Double] = []
+        for r in rows {
+            for (c, a) in r.entries { columns.append(Int32(c)); values.append(a) }
+            starts.append(Int32(columns.count))
+        }
+        Clp_addRows(model, Int32(rows.count), rows.map(\.lower), rows.map(\.upper), starts, columns, values)
+    }
+
+    /// Adds columns with bounds, objective coefficient and entries [(row, value)].
+    func addColumns(_ cols: [(lower: Double, upper: Double, cost: Double, entries: [(Int, Double)])]) {
+        guard !cols.isEmpty else { return }
+        var starts: [Int32] = [0], rows: [Int32] = [], values: [Double] = []
+        for c in cols {
+            for (r, a) in c.entries { rows.append(Int32(r)); values.append(a) }
+            starts.append(Int32(rows.count))
+        }
+        Clp_addColumns(model, Int32(cols.count), cols.map(\.lower), cols.map(\.upper), cols.map(\.cost), starts, rows, values)
+    }
+
+    enum Algorithm { case primal, dual }
+
+    /// Re-solves from the current basis; returns CLP's status (0 optimal, 1 infeasible, 2 unbounded, 3 stopped on
+    /// iterations or time, 4 stopped with errors).
+    @discardableResult
+    func solve(_ algorithm: Algorithm, seconds: Double) -> Int {
+        Clp_setMaximumSeconds(model, max(seconds, 0.01))
+        switch algorithm {
+        case .primal: return Int(Clp_primal(model, 0))
+        case .dual: return Int(Clp_dual(model, 0))
+        }
+    }
+
+    var status: Int { Int(Clp_status(model)) }
+    var objective: Double { Clp_objectiveValue(model) }
+    var iterations: Int { Int(Clp_getIterationCount(model)) }
+
+    /// Column values.
+    var solution: [Double] {
+        let count = columnCount
+        guard count > 0, let p = Clp_getColSolution(model) else { return [] }
+        return Array(UnsafeBufferPointer(start: p, count: count))
+    }
+
+    /// Row prices y, with reduced costs d = c − Aᵀy.
+    var rowPrices: [Double] {
+        let count = rowCount
+        guard count > 0, let p = Clp_getRowPrice(model) else { return [] }
+        return Array(UnsafeBufferPointer(start: p, count: count))
+    }
+
+    /// CLP's version, for reports.
+    static var version: String { "COIN-OR CLP \(Clp_VersionMajor()).\(Clp_VersionMinor()).\(Clp_VersionRelease())" }
+}
