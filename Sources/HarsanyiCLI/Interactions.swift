@@ -129,18 +129,34 @@ struct ResultOptions: ParsableArguments {
 
 /// The short human summary printed after a run.
 enum Report {
+    /// "loss L, lower bound D, gap G (status, solver)"; without a bound it says so.
+    static func optimalityLine(_ o: Optimality) -> String {
+        guard let lb = o.lowerBound, let gap = o.gap else {
+            return String(format: "loss %.8g (%@; no lower bound: use --optimizer auto for a certified optimum)", o.loss, o.status)
+        }
+        return String(format: "loss %.8g, lower bound %.8g, relative gap %.2e (%@; %@, %d players, %d iterations)", o.loss, lb, gap,
+                      o.status, o.solver, o.solvedPlayers, o.iterations)
+    }
+
     static func print(_ r: InteractionResult, _ a: InteractionAnalysis, show: Int) {
         let s = r.settings
         let count = r.v.count
         Swift.print(String(format: "n = %d players, v(N) = %.6g, v(empty) = %.6g", r.n, r.v[count - 1], r.v[0]))
         if s.mode == .none || s.mode == .and {
             Swift.print("mode \(s.mode) (no sparsification), L1 = \(String(format: "%.6g", r.loss))")
+        } else if s.optimizer.certified {
+            Swift.print(String(format: "mode %@, %@ in %.2f s", s.mode.rawValue, s.optimizer.rawValue, r.seconds))
         } else {
             Swift.print(String(format: "mode %@, %@, %d iterations in %.2f s (%.0f it/s): loss %.6g -> %.6g%@",
                                s.mode.rawValue, s.optimizer.rawValue, s.iterations, r.seconds, Double(s.iterations) / max(r.seconds, 1e-9),
                                r.lossTrace.first ?? 0, r.loss,
                                r.returnedIteration == s.iterations - 1 ? "" : " (best iterate, iteration \(r.returnedIteration + 1))"))
         }
+        if !r.nullPlayers.isEmpty {
+            Swift.print("null players (v(S + i) = v(S) for every S): \(r.nullPlayers.map(String.init).joined(separator: ", "))"
+                        + (s.optimizer.certified ? ", removed before optimising and lifted back (exact)" : ", not removed (\(s.optimizer))"))
+        }
+        if let o = r.optimality { Swift.print(optimalityLine(o)) }
         Swift.print(String(format: "faithfulness: max |v_hat - v| = %.3g (relative %.3g)", a.matchingMaxAbs, a.matchingMaxRel))
         let total = 2 * count
         Swift.print(String(format: "salient (%@): %d of %d interactions (%.2f%%), threshold %.4g",

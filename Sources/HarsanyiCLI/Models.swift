@@ -42,7 +42,8 @@ struct Extract: ParsableCommand {
             are present unless --background masked. v = the --output of the --target class on each masked input.
             The masked forwards and the engine run on the selected backend (OpenCL kernels, or the CPU path with
             OpenBLAS); on OpenCL the masked inputs (or the linearity shortcut's rows) are made on the device and
-            v stays there for the engine (not with --subtract-empty).
+            v stays there for the engine. v(empty) is subtracted (on the device too) as in every cited setup, unless
+            --keep-empty. The target is the ground-truth label with --labels, else the predicted class.
             """)
 
     @OptionGroup var sampleOptions: SampleOptions
@@ -50,11 +51,15 @@ struct Extract: ParsableCommand {
     var baseline: String = "zero"
     @Option(help: "present (default) or masked: what happens to elements that belong to no player.")
     var background: String = "present"
-    @Option(help: "label:K or predicted (the class the model predicts on the full sample).")
-    var target: String = "predicted"
+    @Option(help: "label:K, predicted (the class the model predicts on the full sample) or auto: the label from --labels when given, else predicted.")
+    var target: String = "auto"
+    @Option(help: "Ground-truth labels (a 1-D integer .npy, one per sample of --input): the default target.")
+    var labels: String?
     @Option(name: .customLong("output"), help: "log-odds (default), logit, log-prob, prob or binary (single-logit models).")
     var reward: RewardKind = .logOdds
-    @Flag(help: "Subtract v(empty) so that v(empty) = 0.")
+    @Flag(help: "Keep v(empty) as the model gives it (default: subtract it so that v(empty) = 0, spec §13.4).")
+    var keepEmpty = false
+    @Flag(help: .hidden)
     var subtractEmpty = false
     @Option(help: "Masked inputs per forward batch (rounded down to a power of two; default on the CPU path: chosen per model so that a batch's tensors fit 4 MiB (64 to 4096) and every core gets two batches or more; \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
     var batch: Int?
@@ -90,14 +95,11 @@ struct Extract: ParsableCommand {
             guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
                 throw HarsanyiError.invalidArgument("the model's output on the unmasked sample is empty or has NaN/Inf values")
             }
-            let y: Int
-            if target == "predicted" {
-                y = reward == .binary ? (full[0] >= 0 ? 1 : 0) : full.indices.max { full[$0] < full[$1] } ?? 0
-            } else if target.hasPrefix("label:"), let k = Int(target.dropFirst(6)), k >= 0 {
-                y = k
-            } else {
-                throw HarsanyiError.invalidArgument("--target must be label:K or predicted")
-            }
+            guard !(keepEmpty && subtractEmpty) else { throw HarsanyiError.invalidArgument("--keep-empty and --subtract-empty contradict") }
+            let classes = reward == .binary ? 2 : full.count
+            let predicted: Int = reward == .binary ? (full[0] >= 0 ? 1 : 0) : Self.argmax(full)
+            let (y, targetRule) = try TargetChoice.resolve(target, labels: labels, index: index, classes: classes) { predicted }
+            Console.note("target class \(y): \(targetRule)")
             let start = DispatchTime.now().uptimeNanoseconds
             let bar = ProgressBar(label: "masked forwards", total: total, unit: "samples")
             defer { bar.finish() }  // also when a batch fails: the error line starts on a line of its own
@@ -107,20 +109,25 @@ struct Extract: ParsableCommand {
             }
             // On OpenCL, masked inputs (or the shortcut's rows) are made on the device and v stays there for the engine.
             var onDevice: DeviceMaskedForward?
-            if let cl = selection.backend as? OpenCLBackend, driver.runner is OpenCLModel, !subtractEmpty {
+            if let cl = selection.backend as? OpenCLBackend, driver.runner is OpenCLModel {
                 onDevice = try DeviceMaskedForward(driver, batch: driver.batchSize, backend: cl)
             }
             let r: InteractionResult
             let forwardSeconds: Double
             if let onDevice {
                 let vBuffer = try onDevice.rewards(kind: reward, target: y, precision: engine.precision, progress: progress)
+                if !keepEmpty, let ops = selection.backend as? any SparsifierOps {  // v ← v − v(∅), on the device
+                    let v0 = try selection.backend.makeBuffer(count: 1, precision: vBuffer.precision)
+                    try selection.backend.copyElement(from: vBuffer, at: 0, to: v0, at: 0)
+                    try ops.subtract(vBuffer, scalarAt: 0, of: v0)
+                }
                 try selection.backend.finish()
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                 r = try engine.run(device: vBuffer, backend: selection.backend)
             } else {
                 var v = try driver.rewards(kind: reward, target: y, progress: progress)
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                if subtractEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
+                if !keepEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
                 r = try engine.run(v: v, backend: selection.backend)
             }
             // A model the CPU program cannot compile (or only in part) runs through the interpreter: say so.
@@ -131,8 +138,8 @@ struct Extract: ParsableCommand {
             }
             let extra: [String: Any] = [
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
-                "baseline": baseline, "background": background, "target": y, "target_rule": target, "output": reward.rawValue,
-                "subtract_empty": subtractEmpty, "forward_seconds_with_setup": forwardSeconds,
+                "baseline": baseline, "background": background, "target": y, "target_rule": targetRule, "output": reward.rawValue,
+                "subtract_empty": !keepEmpty, "forward_seconds_with_setup": forwardSeconds,
                 "forward_backend": backendNote,
                 "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
@@ -143,6 +150,14 @@ struct Extract: ParsableCommand {
                          driver.usesLinearity ? ", linearity shortcut" : "", onDevice != nil ? ", on the device" : ""))
             try result.write(r, rule: rule, extra: extra)
         }
+    }
+}
+
+extension Extract {
+    static func argmax(_ x: [Float]) -> Int {
+        var best = 0
+        for i in x.indices where x[i] > x[best] { best = i }
+        return best
     }
 }
 

@@ -65,6 +65,16 @@ public enum ResultDirectory {
                 ["type": $0.type.rawValue, "players": $0.players, "order": $0.order, "value": $0.value, "subset": $0.subset] as [String: Any]
             },
         ]
+        out["null_players"] = r.nullPlayers
+        if let o = r.optimality {
+            var opt: [String: Any] = [
+                "solver": o.solver, "loss": o.loss, "status": o.status, "iterations": o.iterations,
+                "solved_players": o.solvedPlayers, "lower_bound": o.lowerBound ?? NSNull(), "relative_gap": o.gap ?? NSNull(),
+                "problem": "min sum|Iand| + sum|Ior| s.t. |v_and + v_or - v| <= q_bound (spec 5.4), on the v given",
+            ]
+            for (k, v) in o.details { opt[k] = v }
+            out["optimality"] = opt
+        }
         for (k, v) in extra { out[k] = v }
         return out
     }
