@@ -9,6 +9,7 @@
 //   subtract_at    x <- x − s[index]          (re-centring q by its mean)
 //   pdhg_primal    x <- clamp(x − τ(T)·(cA·gA + cB·gB), −bound, bound), τ(T) = 1 / (w·colsum(T))
 //   pdhg_dual      y' = clamp(y + σ(S)·I, −1, 1); ybar = 2y' − y; y = y',  σ(S) = 1 / (w·rowsum(S))
+//   blend          t <- α·t + β·s             (running averages of the PDLP iterates)
 //   null_players   moving |= the bits b with v[s | 2^b] != v[s] (bit b clear in s): players that are not null
 //   track_best     state = (best loss, improved flag): improved = trace[it] < best; if so best = trace[it]
 //   copy_if        dst <- src where state's improved flag is set (keeps the best iterate on the device)
@@ -118,4 +119,9 @@ __kernel void null_players(__global const REAL *v, const uint n, __global volati
         if ((s & bit) == 0u && v[s | bit] != x) found |= bit;
     }
     if (found != 0u) atomic_or(moving, found);
+}
+
+__kernel void blend(__global REAL *t, __global const REAL *s, const REAL alpha, const REAL beta) {
+    const size_t i = get_global_id(0);
+    t[i] = alpha * t[i] + beta * s[i];
 }

@@ -71,6 +71,19 @@ extension CPUBackend: SparsifierOps {
         o[index] = T(scale * total)
     }
 
+    public func blend(_ target: DeviceBuffer, _ source: DeviceBuffer, alpha: Double, beta: Double) throws {
+        switch target.precision {
+        case .float32: try blend(Float.self, target, source, alpha, beta)
+        case .float64: try blend(Double.self, target, source, alpha, beta)
+        }
+    }
+
+    private func blend<T: HarsanyiReal>(_: T.Type, _ t: DeviceBuffer, _ s: DeviceBuffer, _ alpha: Double, _ beta: Double) throws {
+        let t_ = UnsafeMutableSendablePointer(try cpu(t, T.self)), s_ = UnsafeMutableSendablePointer(try cpu(s, T.self))
+        let a = T(alpha), b = T(beta)
+        each(t.count) { r in for i in r { t_.pointer[i] = a * t_.pointer[i] + b * s_.pointer[i] } }
+    }
+
     public func signInPlace(_ a: DeviceBuffer) throws {
         switch a.precision {
         case .float32: try sign(Float.self, a)

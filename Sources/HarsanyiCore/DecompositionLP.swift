@@ -75,20 +75,36 @@ public struct DecompositionLP: Sendable {
         iand.reduce(0) { $0 + abs($1) } + (ior?.reduce(0) { $0 + abs($1) } ?? 0)
     }
 
-    /// The loss of the reference parametrisation at (p, q), in Double: Σ|M_and·v_and| + Σ|M_or·v_or| with
-    /// v_and = s(v + q) + p, v_or = s(v + q) − p (s = ½; mode q: v_and = v + q, no OR part). q is clamped to ±b.
-    public func loss(p: [Double], q: [Double]) -> Double {
-        let count = v.count
+    /// I_and = M_and·v_and at (p, q), with v_and = s(v + q) + p (s = ½; mode q: v + q), q clamped to ±b; in Double.
+    public func andInteractions(p: [Double], q: [Double]) -> [Double] {
         let scale = withOr ? 0.5 : 1.0
-        let h = (0..<count).map { scale * (v[$0] + min(max(q[$0], -bound), bound)) }
-        let iand = HostButterfly.apply(.mobius, withOr ? (0..<count).map { h[$0] + p[$0] } : h)
-        guard withOr else { return Self.loss(iand: iand, ior: nil) }
-        // M_or·x: I(S) = −mobius-superset(x)(N∖S) for S ≠ ∅, I(∅) = x(∅).
-        let x = (0..<count).map { h[$0] - p[$0] }
+        return HostButterfly.apply(.mobius, v.indices.map { scale * (v[$0] + min(max(q[$0], -bound), bound)) + (withOr ? p[$0] : 0) })
+    }
+
+    /// I_or = M_or·v_or at (p, q), v_or = ½(v + q) − p: I(S) = −mobius-superset(v_or)(N∖S) for S ≠ ∅, I(∅) = v_or(∅).
+    public func orInteractions(p: [Double], q: [Double]) -> [Double] {
+        let x = v.indices.map { 0.5 * (v[$0] + min(max(q[$0], -bound), bound)) - p[$0] }
         let m = HostButterfly.apply(.mobiusSuperset, x)
-        var ior = (0..<count).map { -m[(count - 1) ^ $0] }
+        let full = v.count - 1
+        var ior = v.indices.map { -m[full ^ $0] }
         ior[0] = x[0]
-        return Self.loss(iand: iand, ior: ior)
+        return ior
+    }
+
+    /// M_orᵀ·s: t = −s with t(∅) = 0, t′ = M_andᵀ·t, g(T) = t′(N∖T), then g(∅) += s(∅).
+    public func orTranspose(_ s: [Double]) -> [Double] {
+        var t = s.map { -$0 }
+        t[0] = 0
+        let m = HostButterfly.apply(.mobiusSuperset, t)
+        let full = s.count - 1
+        var g = s.indices.map { m[full ^ $0] }
+        g[0] += s[0]
+        return g
+    }
+
+    /// The loss Σ|M_and·v_and| + Σ|M_or·v_or| of the reference parametrisation at (p, q), in Double.
+    public func loss(p: [Double], q: [Double]) -> Double {
+        Self.loss(iand: andInteractions(p: p, q: q), ior: withOr ? orInteractions(p: p, q: q) : nil)
     }
 
     /// The largest violation of |Z·I − v| ≤ b (0 when feasible).

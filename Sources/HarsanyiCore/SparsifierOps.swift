@@ -25,6 +25,8 @@ public protocol SparsifierOps: ComputeBackend {
     func trackBest(trace: DeviceBuffer, at it: Int, state: DeviceBuffer) throws
     /// destination ← source where `state`'s improved flag is set.
     func copyIfImproved(state: DeviceBuffer, from source: DeviceBuffer, to destination: DeviceBuffer) throws
+    /// target ← alpha·target + beta·source (running averages).
+    func blend(_ target: DeviceBuffer, _ source: DeviceBuffer, alpha: Double, beta: Double) throws
     /// The players d with v(S ∪ {d}) = v(S) exactly for every S (`NullPlayers`), checked where v lives:
     /// O(n·2^n) comparisons.
     func nullPlayers(_ v: DeviceBuffer) throws -> [Int]

@@ -43,6 +43,11 @@ extension OpenCLBackend: SparsifierOps {
         return (0..<n).filter { moving & (1 << UInt32($0)) == 0 }
     }
 
+    public func blend(_ target: DeviceBuffer, _ source: DeviceBuffer, alpha: Double, beta: Double) throws {
+        let t = try cl(target), s = try cl(source)
+        try run("sparsify", "blend", t, [.buffer(t), .buffer(s), .real(alpha), .real(beta)])
+    }
+
     public func signInPlace(_ a: DeviceBuffer) throws {
         let a_ = try cl(a)
         try run("sparsify", "sign_inplace", a_, [.buffer(a_)])

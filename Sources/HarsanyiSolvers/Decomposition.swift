@@ -5,7 +5,7 @@ import HarsanyiCore
 /// players and attaches the optimality report.
 ///
 /// - `auto` (default): `exact` when the problem after removing null players has at most
-///   `ExactDecomposition.maxPlayers` players, else `pdlp`;
+///   `ExactDecomposition.maxPlayers(mode)` players, else `pdlp`;
 /// - `exact`, `pdlp`: null players removed first (spec §5.4, exact), the result lifted back;
 /// - `sgd`, `adam`, `pdhg`: the reference algorithms unchanged on the full problem (`Sparsifier`); null players are
 ///   reported but not removed, so the reference's numbers are reproduced.
@@ -27,8 +27,8 @@ public enum Decomposition {
     }
 
     /// The optimiser `auto` resolves to for a problem of `players` players (after null-player removal).
-    public static func resolve(_ optimizer: SparsifierOptimizer, players: Int) -> SparsifierOptimizer {
-        optimizer == .auto ? (players <= ExactDecomposition.maxPlayers ? .exact : .pdlp) : optimizer
+    public static func resolve(_ optimizer: SparsifierOptimizer, players: Int, mode: InteractionMode) -> SparsifierOptimizer {
+        optimizer == .auto ? (players <= ExactDecomposition.maxPlayers(mode) ? .exact : .pdlp) : optimizer
     }
 
     private static func dispatch(
@@ -51,13 +51,13 @@ public enum Decomposition {
         let null = settings.reduceNullPlayers ? try nullPlayers(of: device, v: v, backend: backend) : []
         let reducedV = NullPlayers.reduce(v, removing: null)
         let lp = try DecompositionLP(v: reducedV, mode: mode, qthres: settings.qthres)
-        let solver = resolve(settings.optimizer, players: lp.n)
+        let solver = resolve(settings.optimizer, players: lp.n, mode: mode)
         var iand: [Double], ior: [Double]?, optimality: Optimality
         switch solver {
         case .exact:
-            guard lp.n <= ExactDecomposition.maxPlayers || settings.optimizer == .exact && lp.n <= Self.exactHardLimit else {
+            guard lp.n <= Self.exactHardLimit else {
                 throw HarsanyiError.unsupported(
-                    "the exact optimum is practical up to n = \(ExactDecomposition.maxPlayers) players here (n = \(lp.n) "
+                    "the exact optimum is practical up to n = \(ExactDecomposition.maxPlayers(mode)) players here (n = \(lp.n) "
                         + "after removing \(null.count) null players); use --optimizer pdlp (certified gap) or auto")
             }
             let s = try ExactDecomposition.solve(lp, timeLimit: settings.timeLimit)
@@ -97,8 +97,9 @@ public enum Decomposition {
         return r
     }
 
-    /// `--optimizer exact` given explicitly may go past the default limit up to here (minutes or more).
-    static let exactHardLimit = 16
+    /// `--optimizer exact` given explicitly may go past `auto`'s limit up to here (minutes or more; the time limit
+    /// still applies).
+    public static let exactHardLimit = 16
 
     /// Null players, checked where v lives (on the device when it is there).
     static func nullPlayers(of device: DeviceBuffer?, v: [Double], backend: some SparsifierOps) throws -> [Int] {

@@ -20,8 +20,9 @@ import HarsanyiCore
 /// - Complexity: per round O(n·2^n) for pricing plus a warm-started simplex on |R| × |C|; the master reached
 ///   about a quarter of the rows at n = 12 on real vectors.
 public enum ExactDecomposition {
-    /// The largest (reduced) n accepted by default: measured on real reward vectors on 2 cores (README).
-    public static let maxPlayers = 12
+    /// The largest (reduced) n `auto` solves exactly, per mode: measured on real reward vectors on 2 cores (README).
+    /// Mode p has no noise box, so all 2^n rows are active and its master is dense: a smaller limit.
+    public static func maxPlayers(_ mode: InteractionMode) -> Int { mode == .p ? 10 : 12 }
 
     public struct Solution: Sendable {
         public var iand: [Double]
@@ -49,7 +50,8 @@ public enum ExactDecomposition {
 
         var seeds = Set([0, full])
         for i in 0..<n { seeds.insert(1 << i); seeds.insert(full ^ (1 << i)) }
-        let firstRows = seeds.sorted()
+        // Without noise (mode p) every row is active at the optimum: start with all of them.
+        let firstRows = lp.bound == 0 ? Array(0..<count) : seeds.sorted()
         master.add(rows: firstRows, andColumns: firstRows, orColumns: [])
         var status = master.model.solve(.dual, seconds: timeLimit)
         var rounds = 1, simplexIterations = master.model.iterations

@@ -556,6 +556,7 @@ struct DeviceMaskedForwardTests {
         let vBuffer = try dev.rewards(kind: .logOdds, target: 1, precision: .float32)
         let v = try cl.read(vBuffer, as: Float.self).map(Double.init)
         var s = InteractionSettings()
+        s.optimizer = .sgd
         s.iterations = 50
         let a = try Sparsifier.run(device: vBuffer, settings: s, backend: cl), b = try Sparsifier.run(v: v, settings: s, backend: cl)
         #expect(a.iand == b.iand && a.ior == b.ior && a.lossTrace == b.lossTrace)
