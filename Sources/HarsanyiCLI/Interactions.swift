@@ -15,10 +15,16 @@ struct EngineOptions: ParsableArguments {
     var qthres: Double = 0.04
     @Option(help: "Initial learning rate of sgd (default 1e-5, the reference's) or adam (default 1e-3); decays geometrically to lr/10. pdhg needs none.")
     var lr: Double?
-    @Option(help: "Optimisation iterations.")
-    var iterations: Int = 10_000
-    @Option(help: "sgd (the reference: momentum 0.9, last iterate), adam or pdhg (preconditioned primal-dual); adam and pdhg return the best iterate.")
+    @Option(help: "Iterations: sgd, adam and pdhg run exactly this many (default 10000, the reference's); pdlp at most this many (default 1000000).")
+    var iterations: Int?
+    @Option(help: "auto (default: exact where the problem after removing null players is small enough, else pdlp), exact (LP optimum, COIN-OR CLP), pdlp (restarted primal-dual with a certified gap), sgd (the reference: momentum 0.9, last iterate; reproduces published numbers), adam or pdhg (best iterate).")
     var optimizer: SparsifierOptimizer = .auto
+    @Option(help: "Certified optimisers stop at this relative gap (loss - lower bound)/loss.")
+    var gap: Double = 1e-4
+    @Option(help: "Wall-clock limit of the certified optimisers, in seconds.")
+    var timeLimit: Double = 600
+    @Flag(help: "Do not remove null players before a certified optimiser (they are still reported).")
+    var keepNullPlayers = false
     @Flag(help: "Return the last iterate even for adam and pdhg.")
     var lastIterate = false
     @Flag(help: "Re-centre q to zero mean after every step (q_tricks).")
@@ -37,8 +43,11 @@ struct EngineOptions: ParsableArguments {
         s.mode = mode
         s.qthres = qthres
         s.lr = lr
-        s.iterations = iterations
+        s.iterations = iterations ?? (optimizer.certified ? 1_000_000 : 10_000)
         s.optimizer = optimizer
+        s.gapTolerance = gap
+        s.timeLimit = timeLimit
+        s.reduceNullPlayers = !keepNullPlayers
         s.recenterQ = recenterQ
         s.precision = precision
         if lastIterate { s.keepBest = false }

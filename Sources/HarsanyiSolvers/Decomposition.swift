@@ -51,7 +51,7 @@ public enum Decomposition {
         let null = settings.reduceNullPlayers ? try nullPlayers(of: device, v: v, backend: backend) : []
         let reducedV = NullPlayers.reduce(v, removing: null)
         let lp = try DecompositionLP(v: reducedV, mode: mode, qthres: settings.qthres)
-        let solver = resolve(settings.optimizer, players: lp.n, mode: mode)
+        var solver = resolve(settings.optimizer, players: lp.n, mode: mode)
         var iand: [Double], ior: [Double]?, optimality: Optimality
         switch solver {
         case .exact:
@@ -60,14 +60,21 @@ public enum Decomposition {
                     "the exact optimum is practical up to n = \(ExactDecomposition.maxPlayers(mode)) players here (n = \(lp.n) "
                         + "after removing \(null.count) null players); use --optimizer pdlp (certified gap) or auto")
             }
-            let s = try ExactDecomposition.solve(lp, timeLimit: settings.timeLimit)
-            iand = s.iand
-            ior = s.ior
-            optimality = Optimality(
-                solver: "exact (\(ClpModel.version), row and column generation)", loss: s.loss, lowerBound: s.lowerBound,
-                status: "optimal", iterations: s.simplexIterations, solvedPlayers: lp.n,
-                details: ["rounds": Double(s.rounds), "master_rows": Double(s.rows), "master_columns": Double(s.columns),
-                          "nonzeros": Double(s.iand.filter { $0 != 0 }.count + (s.ior?.filter { $0 != 0 }.count ?? 0))])
+            // auto gives the exact solve half the time and falls back to pdlp for the rest.
+            let limit = settings.optimizer == .auto ? settings.timeLimit / 2 : settings.timeLimit
+            do {
+                let s = try ExactDecomposition.solve(lp, timeLimit: limit)
+                (iand, ior, optimality) = (s.iand, s.ior, exactReport(s, players: lp.n))
+            } catch ExactDecomposition.Failure.timeLimit where settings.optimizer == .auto {
+                solver = .pdlp
+                var rest = settings
+                rest.timeLimit = settings.timeLimit - limit
+                let s = try PDLP.run(lp: lp, settings: rest, backend: backend, progressEvery: progressEvery, progress: progress)
+                (iand, ior, optimality) = (s.iand, s.ior, s.optimality)
+                optimality.status += " (after the exact solve did not finish in \(Int(limit)) s)"
+            } catch let failure as ExactDecomposition.Failure {
+                throw HarsanyiError.unsupported(failure.description)
+            }
         default:
             var reduced = settings
             reduced.optimizer = .pdlp
@@ -95,6 +102,14 @@ public enum Decomposition {
         r.nullPlayers = null
         r.optimality = optimality
         return r
+    }
+
+    static func exactReport(_ s: ExactDecomposition.Solution, players: Int) -> Optimality {
+        Optimality(
+            solver: "exact (\(ClpModel.version), row and column generation)", loss: s.loss, lowerBound: s.lowerBound,
+            status: "optimal", iterations: s.simplexIterations, solvedPlayers: players,
+            details: ["rounds": Double(s.rounds), "master_rows": Double(s.rows), "master_columns": Double(s.columns),
+                      "nonzeros": Double(s.iand.filter { $0 != 0 }.count + (s.ior?.filter { $0 != 0 }.count ?? 0))])
     }
 
     /// `--optimizer exact` given explicitly may go past `auto`'s limit up to here (minutes or more; the time limit

@@ -24,6 +24,18 @@ public enum ExactDecomposition {
     /// Mode p has no noise box, so all 2^n rows are active and its master is dense: a smaller limit.
     public static func maxPlayers(_ mode: InteractionMode) -> Int { mode == .p ? 10 : 12 }
 
+    /// Why an exact solve stopped without an optimum.
+    public enum Failure: Error, CustomStringConvertible {
+        case timeLimit(seconds: Double, players: Int)
+        case solver(status: Int, players: Int)
+        public var description: String {
+            switch self {
+            case .timeLimit(let t, let n): return "the exact solve (n = \(n)) did not finish in \(Int(t)) s; use --optimizer pdlp"
+            case .solver(let status, let n): return "CLP stopped with status \(status) on the exact decomposition (n = \(n))"
+            }
+        }
+    }
+
     public struct Solution: Sendable {
         public var iand: [Double]
         public var ior: [Double]?
@@ -38,14 +50,14 @@ public enum ExactDecomposition {
         public var seconds: Double
     }
 
-    /// Solves `lp` exactly; throws `.unsupported` past `timeLimit` seconds or when CLP fails.
+    /// Solves `lp` exactly; throws `Failure` past `timeLimit` seconds or when CLP fails.
     public static func solve(_ lp: DecompositionLP, timeLimit: Double = 600) throws -> Solution {
         let clock = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9 }
         let count = lp.v.count, full = count - 1, n = lp.n
         let scale = max(1, lp.v.reduce(0) { max($0, abs($1)) })
         let primalTolerance = 1e-9 * scale, dualTolerance = 1e-9
-        let batch = max(32, count / 32)
+        let batch = max(16, count / 128)  // measured: 16–32 rows per round keep the master small
         var master = Master(lp: lp, tolerance: 1e-10 * scale)
 
         var seeds = Set([0, full])
@@ -54,12 +66,11 @@ public enum ExactDecomposition {
         let firstRows = lp.bound == 0 ? Array(0..<count) : seeds.sorted()
         master.add(rows: firstRows, andColumns: firstRows, orColumns: [])
         var status = master.model.solve(.dual, seconds: timeLimit)
+        let trace = ProcessInfo.processInfo.environment["HARSANYI_LP_TRACE"] != nil
         var rounds = 1, simplexIterations = master.model.iterations
         while true {
             guard status == 0 else {
-                throw HarsanyiError.unsupported(status == 3
-                    ? "the exact solve (n = \(n)) did not finish in \(Int(timeLimit)) s; use --optimizer pdlp"
-                    : "CLP stopped with status \(status) on the exact decomposition (n = \(n))")
+                throw status == 3 ? Failure.timeLimit(seconds: timeLimit, players: n) : Failure.solver(status: status, players: n)
             }
             let (iand, ior) = master.interactions()
             let w = master.prices()
@@ -83,6 +94,11 @@ public enum ExactDecomposition {
             status = master.model.solve(newRows.isEmpty ? .primal : .dual, seconds: left)
             rounds += 1
             simplexIterations += master.model.iterations
+            if trace {
+                FileHandle.standardError.write(Data(String(format: "round %d: +%d rows +%d and +%d or -> %d x %d, obj %.9g, %d it, %.2f s\n",
+                    rounds, newRows.count, andColumns.count, newOr.count, master.model.rowCount, master.model.columnCount,
+                    master.model.objective, master.model.iterations, elapsed()).utf8))
+            }
         }
     }
 
