@@ -17,7 +17,8 @@ work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 .venv/bin/python -c "import numpy as np; np.save('$work/v.npy', np.random.default_rng(7).standard_normal(1 << 14).astype(np.float32))"
 for backend in cpu opencl; do
     for kind in and or zeta zeta-superset mobius-superset; do
-        .build/debug/harsanyi transform --kind "$kind" --in "$work/v.npy" --out "$work/o.npy" --backend "$backend" 2>/dev/null
+        .build/debug/harsanyi transform --kind "$kind" --in "$work/v.npy" --out "$work/o.npy" --backend "$backend" 2>"$work/err" \
+            || { cat "$work/err"; echo "harsanyi transform --kind $kind --backend $backend failed"; exit 1; }
         .venv/bin/python Tests/Tools/bench_numpy_transform.py --verify "$work/v.npy" "$work/o.npy" --kind "$kind" >/dev/null \
             || { echo "harsanyi transform --kind $kind --backend $backend disagrees with numpy"; exit 1; }
     done

@@ -68,15 +68,19 @@ struct EngineOptions: ParsableArguments {
     /// Runs the engine with a progress bar on stderr for long runs (the loss read back every 1/100 of the
     /// iterations, one small read each); v is on the host, or already in a buffer of `backend` (then the
     /// iterations use it where it is).
-    func run(v: [Double]? = nil, device: DeviceBuffer? = nil, backend: ComputeBackend) throws -> InteractionResult {
+    func run(v: [Double]? = nil, device: DeviceBuffer? = nil, backend: ComputeBackend, knownNull: [Int] = []) throws -> InteractionResult {
         guard let ops = backend as? any SparsifierOps else { throw HarsanyiError.unsupported("\(backend.deviceDescription) has no sparsifier") }
         let total = settings.iterations
         let every = total >= 1000 && settings.mode != .none && settings.mode != .and ? max(1, total / 100) : 0
         let bar = ProgressBar(label: "sparsifier", total: total, unit: "iterations")
         defer { bar.finish() }
         let progress: Sparsifier.Progress = { it, loss in bar.update(it + 1, detail: String(format: "loss %.6g", loss)) }
-        if let device { return try Decomposition.run(device: device, settings: settings, backend: ops, progressEvery: every, progress: progress) }
-        return try Decomposition.run(v: v ?? [], settings: settings, backend: ops, progressEvery: every, progress: progress)
+        if let device {
+            return try Decomposition.run(device: device, settings: settings, backend: ops, knownNull: knownNull, progressEvery: every,
+                                         progress: progress)
+        }
+        return try Decomposition.run(v: v ?? [], settings: settings, backend: ops, knownNull: knownNull, progressEvery: every,
+                                     progress: progress)
     }
 }
 
@@ -163,7 +167,9 @@ enum Report {
         }
         if !r.nullPlayers.isEmpty {
             Swift.print("null players (v(S + i) = v(S) for every S): \(r.nullPlayers.map(String.init).joined(separator: ", "))"
-                        + (s.optimizer.certified ? ", removed before optimising and lifted back (exact)" : ", not removed (\(s.optimizer))"))
+                        + (s.optimizer.certified ? ", removed before optimising and lifted back" : ", not removed (\(s.optimizer))")
+                        + (r.nullPlayerDeviation > 0
+                            ? String(format: " (null by construction; the forward pass's round-off moves v by %.2g)", r.nullPlayerDeviation) : ""))
         }
         if let o = r.optimality { Swift.print(optimalityLine(o)) }
         Swift.print(String(format: "faithfulness: max |v_hat - v| = %.3g (relative %.3g)", a.matchingMaxAbs, a.matchingMaxRel))

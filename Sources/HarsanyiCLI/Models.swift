@@ -100,6 +100,8 @@ struct Extract: ParsableCommand {
             let predicted: Int = reward == .binary ? (full[0] >= 0 ? 1 : 0) : Self.argmax(full)
             let (y, targetRule) = try TargetChoice.resolve(target, labels: labels, index: index, classes: classes) { predicted }
             Console.note("target class \(y): \(targetRule)")
+            // Cells whose elements all equal the baseline: masking them changes no input (reported and removed).
+            let structuralNull = NullPlayers.structural(players: driver.players, sample: driver.sample, baseline: driver.baseline)
             let start = DispatchTime.now().uptimeNanoseconds
             let bar = ProgressBar(label: "masked forwards", total: total, unit: "samples")
             defer { bar.finish() }  // also when a batch fails: the error line starts on a line of its own
@@ -123,12 +125,12 @@ struct Extract: ParsableCommand {
                 }
                 try selection.backend.finish()
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                r = try engine.run(device: vBuffer, backend: selection.backend)
+                r = try engine.run(device: vBuffer, backend: selection.backend, knownNull: structuralNull)
             } else {
                 var v = try driver.rewards(kind: reward, target: y, progress: progress)
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                 if !keepEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
-                r = try engine.run(v: v, backend: selection.backend)
+                r = try engine.run(v: v, backend: selection.backend, knownNull: structuralNull)
             }
             // A model the CPU program cannot compile (or only in part) runs through the interpreter: say so.
             var backendNote = onDevice != nil ? driver.executor + ", masked inputs and v on the device" : driver.executor

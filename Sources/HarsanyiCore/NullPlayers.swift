@@ -18,6 +18,23 @@ public enum NullPlayers {
         }
     }
 
+    /// max over S of |v(S ∪ {d}) − v(S)| over the players in `players`: 0 for players found by `find`; the float
+    /// round-off of the model's forward pass for players that are null by construction (`structural`).
+    public static func deviation(_ v: [Double], players: [Int]) -> Double {
+        var worst = 0.0
+        for d in players {
+            let bit = 1 << d
+            for s in 0..<v.count where s & bit == 0 { worst = max(worst, abs(v[s | bit] - v[s])) }
+        }
+        return worst
+    }
+
+    /// Players null by construction: every element they mask already equals its baseline, so masking them changes
+    /// no input of the model (v(S ∪ {d}) = v(S) in exact arithmetic; the forward pass may still round differently).
+    public static func structural<T: Equatable>(players: [[Int]], sample: [T], baseline: [T]) -> [Int] {
+        players.indices.filter { i in players[i].allSatisfy { sample[$0] == baseline[$0] } }
+    }
+
     /// v restricted to the subsets without the players in `null` (a sorted list), re-indexed over the kept
     /// players in increasing order: v′(S′) = v(embed(S′)).
     public static func reduce(_ v: [Double], removing null: [Int]) -> [Double] {

@@ -66,6 +66,7 @@ public enum ResultDirectory {
             },
         ]
         out["null_players"] = r.nullPlayers
+        out["null_player_deviation"] = r.nullPlayerDeviation
         if let o = r.optimality {
             var opt: [String: Any] = [
                 "solver": o.solver, "loss": o.loss, "status": o.status, "iterations": o.iterations,

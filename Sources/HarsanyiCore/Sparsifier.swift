@@ -22,6 +22,9 @@ public struct InteractionResult: Sendable {
     public var seconds: Double
     /// Players whose marginal contribution is exactly zero (v(S ∪ {d}) = v(S) for all S), found before optimising.
     public var nullPlayers: [Int] = []
+    /// max |v(S ∪ {d}) − v(S)| over the null players: 0 when all were found in v itself; the forward pass's
+    /// round-off when some are null by construction (their cells equal the baseline) and were removed anyway.
+    public var nullPlayerDeviation = 0.0
     /// How close the returned loss is to the optimum, for every optimised mode.
     public var optimality: Optimality?
 

@@ -42,6 +42,13 @@ final class ClpModel {
         Clp_addColumns(model, Int32(cols.count), cols.map(\.lower), cols.map(\.upper), cols.map(\.cost), starts, rows, values)
     }
 
+    /// Deletes rows (model indices); the remaining rows keep their order and the basis stays valid when the
+    /// deleted rows' slacks were basic.
+    func deleteRows(_ rows: [Int]) {
+        guard !rows.isEmpty else { return }
+        Clp_deleteRows(model, Int32(rows.count), rows.map { Int32($0) })
+    }
+
     enum Algorithm { case primal, dual }
 
     /// Re-solves from the current basis; returns CLP's status (0 optimal, 1 infeasible, 2 unbounded, 3 stopped on

@@ -11,19 +11,23 @@ import HarsanyiCore
 ///   reported but not removed, so the reference's numbers are reproduced.
 public enum Decomposition {
     /// Runs on v given on the host.
+    /// `knownNull`: players null by construction (`NullPlayers.structural`), removed even where the forward pass's
+    /// round-off makes v(S ∪ {d}) and v(S) differ in the last bits.
     public static func run(
-        v: [Double], settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int = 0,
+        v: [Double], settings: InteractionSettings, backend: some SparsifierOps, knownNull: [Int] = [], progressEvery: Int = 0,
         progress: Sparsifier.Progress? = nil
     ) throws -> InteractionResult {
-        try dispatch(v: v, device: nil, settings: settings, backend: backend, progressEvery: progressEvery, progress: progress)
+        try dispatch(v: v, device: nil, settings: settings, backend: backend, knownNull: knownNull, progressEvery: progressEvery,
+                     progress: progress)
     }
 
     /// Runs on v already in a device buffer of `backend` (the masked-forward kernels' output).
     public static func run(
-        device: DeviceBuffer, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int = 0,
-        progress: Sparsifier.Progress? = nil
+        device: DeviceBuffer, settings: InteractionSettings, backend: some SparsifierOps, knownNull: [Int] = [],
+        progressEvery: Int = 0, progress: Sparsifier.Progress? = nil
     ) throws -> InteractionResult {
-        try dispatch(v: nil, device: device, settings: settings, backend: backend, progressEvery: progressEvery, progress: progress)
+        try dispatch(v: nil, device: device, settings: settings, backend: backend, knownNull: knownNull, progressEvery: progressEvery,
+                     progress: progress)
     }
 
     /// The optimiser `auto` resolves to for a problem of `players` players (after null-player removal).
@@ -32,7 +36,7 @@ public enum Decomposition {
     }
 
     private static func dispatch(
-        v host: [Double]?, device: DeviceBuffer?, settings: InteractionSettings, backend: some SparsifierOps,
+        v host: [Double]?, device: DeviceBuffer?, settings: InteractionSettings, backend: some SparsifierOps, knownNull: [Int],
         progressEvery: Int, progress: Sparsifier.Progress?
     ) throws -> InteractionResult {
         try settings.validate()
@@ -41,14 +45,16 @@ public enum Decomposition {
             var r = try device.map {
                 try Sparsifier.run(device: $0, settings: settings, backend: backend, progressEvery: progressEvery, progress: progress)
             } ?? Sparsifier.run(v: host ?? [], settings: settings, backend: backend, progressEvery: progressEvery, progress: progress)
-            r.nullPlayers = try nullPlayers(of: device, v: r.v, backend: backend)
+            r.nullPlayers = Array(Set(try nullPlayers(of: device, v: r.v, backend: backend) + knownNull)).sorted()
+            r.nullPlayerDeviation = NullPlayers.deviation(r.v, players: r.nullPlayers)
             if mode.optimized { r.optimality = try uncertified(r) }
             return r
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let v = try host ?? readDouble(device!, backend)
         let full = try DecompositionLP(v: v, mode: mode, qthres: settings.qthres)  // checks v and the bound
-        let null = settings.reduceNullPlayers ? try nullPlayers(of: device, v: v, backend: backend) : []
+        let found = Array(Set(try nullPlayers(of: device, v: v, backend: backend) + knownNull)).sorted()
+        let null = settings.reduceNullPlayers ? found : []
         let reducedV = NullPlayers.reduce(v, removing: null)
         let lp = try DecompositionLP(v: reducedV, mode: mode, qthres: settings.qthres)
         var solver = resolve(settings.optimizer, players: lp.n, mode: mode)
@@ -99,7 +105,8 @@ public enum Decomposition {
             reorganized: reorganized, returnedIteration: 0,
             backend: solver == .exact ? "CPU: \(ClpModel.version) (double precision)" : backend.deviceDescription,
             seconds: seconds)
-        r.nullPlayers = null
+        r.nullPlayers = found
+        r.nullPlayerDeviation = NullPlayers.deviation(v, players: found)
         r.optimality = optimality
         return r
     }

@@ -89,14 +89,15 @@ public enum ExactDecomposition {
             }
             let left = timeLimit - elapsed()
             guard left > 0 else { status = 3; continue }
+            let dropped = master.dropSlackRows(residual: residual, prices: w, margin: primalTolerance)
             let andColumns = Array(Set(newAnd).union(newRows.filter { master.andOf[$0] < 0 })).sorted()
             master.add(rows: newRows, andColumns: andColumns, orColumns: newOr)
             status = master.model.solve(newRows.isEmpty ? .primal : .dual, seconds: left)
             rounds += 1
             simplexIterations += master.model.iterations
             if trace {
-                FileHandle.standardError.write(Data(String(format: "round %d: +%d rows +%d and +%d or -> %d x %d, obj %.9g, %d it, %.2f s\n",
-                    rounds, newRows.count, andColumns.count, newOr.count, master.model.rowCount, master.model.columnCount,
+                FileHandle.standardError.write(Data(String(format: "round %d: +%d rows (-%d) +%d and +%d or -> %d x %d, obj %.9g, %d it, %.2f s\n",
+                    rounds, newRows.count, dropped, andColumns.count, newOr.count, master.model.rowCount, master.model.columnCount,
                     master.model.objective, master.model.iterations, elapsed()).utf8))
             }
         }
@@ -123,6 +124,8 @@ private struct Master {
     /// Model column of I_and(T)⁺ (I_and(T)⁻ is the next one), or −1; likewise I_or.
     var andOf: [Int], orOf: [Int]
     var rowSubsets: [Int] = []
+    /// Consecutive rounds each row has been strictly slack with a zero price.
+    var slackRounds: [Int]
     /// With OR: model row 0 defines t (column 0): t − Σ_T I_or(T) = 0.
     let definitionRow = 0, tColumn = 0
 
@@ -132,6 +135,7 @@ private struct Master {
         rowOf = [Int](repeating: -1, count: lp.v.count)
         andOf = rowOf
         orOf = rowOf
+        slackRounds = [Int](repeating: 0, count: lp.v.count)
         if lp.withOr {
             model.addRows([(0, 0, [])])
             model.addColumns([(-.infinity, .infinity, 0, [(definitionRow, 1)])])
@@ -170,6 +174,27 @@ private struct Master {
             pair([(definitionRow, -1)] + disjoint)
         }
         model.addColumns(cols)
+    }
+
+    /// Deletes the rows that have been strictly inside their box with a zero price for `patience` rounds: they no
+    /// longer shape the optimum, and each costs every later simplex iteration. A row that is violated again later
+    /// comes back like any other. Returns how many were dropped.
+    mutating func dropSlackRows(residual: [Double], prices w: [Double], margin: Double, patience: Int = 3) -> Int {
+        guard lp.bound > 0 else { return 0 }
+        var drop: [Int] = []
+        for s in rowSubsets {
+            let inside = abs(residual[s] - lp.v[s]) < lp.bound - margin && w[s] == 0
+            slackRounds[s] = inside ? slackRounds[s] + 1 : 0
+            if slackRounds[s] >= patience { drop.append(s) }
+        }
+        guard !drop.isEmpty else { return 0 }
+        model.deleteRows(drop.map { rowOf[$0] })
+        let gone = Set(drop)
+        for s in drop { rowOf[s] = -1; slackRounds[s] = 0 }
+        rowSubsets.removeAll { gone.contains($0) }
+        let first = lp.withOr ? 1 : 0
+        for (k, s) in rowSubsets.enumerated() { rowOf[s] = first + k }
+        return drop.count
     }
 
     /// The master's I_and and I_or over all subsets (0 off the working set).
