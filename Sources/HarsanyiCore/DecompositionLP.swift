@@ -20,6 +20,7 @@ public struct DecompositionLP: Sendable {
     /// False for mode q (AND only).
     public let withOr: Bool
     public let mode: InteractionMode
+    public let qthres: Double
 
     /// Throws `.invalidArgument` for an un-optimised mode, a v that is not 2^n finite values, or mode pq with b = 0
     /// (then q cannot move: that problem is mode p, and the request is most likely a mistake).
@@ -34,6 +35,7 @@ public struct DecompositionLP: Sendable {
         self.n = n
         self.v = v
         self.mode = mode
+        self.qthres = qthres
         withOr = mode.hasOr
         bound = mode.hasQ ? qthres * abs(v[v.count - 1] - v[0]) : 0
         if mode.hasQ, !(bound > 0) {

@@ -32,8 +32,29 @@ public enum PDLP {
     /// Iterations between certificate checks.
     public static let checkEvery = 64
 
-    public static func run(lp: DecompositionLP, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int,
+    /// Runs on v / max|v| and scales the result back: the iterates, restarts and stopping are then the same for v
+    /// and c·v (the problem is positively homogeneous: L*(c·v) = |c|·L*(v), the bound scaling with v).
+    public static func run(lp original: DecompositionLP, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int,
                            progress: Sparsifier.Progress?) throws -> Result {
+        let scale = original.v.reduce(0) { max($0, abs($1)) }
+        guard scale > 0 else {
+            let zero = [Double](repeating: 0, count: original.v.count)
+            return Result(iand: zero, ior: original.withOr ? zero : nil, optimality: Optimality(
+                solver: "pdlp", loss: 0, lowerBound: 0, status: "optimal (v = 0)", iterations: 0, solvedPlayers: original.n))
+        }
+        let lp = try DecompositionLP(v: original.v.map { $0 / scale }, mode: original.mode, qthres: original.qthres)
+        var r = try solve(lp: lp, settings: settings, backend: backend, progressEvery: progressEvery) { it, loss in
+            progress?(it, loss * scale)
+        }
+        r.iand = r.iand.map { $0 * scale }
+        r.ior = r.ior?.map { $0 * scale }
+        r.optimality.loss = DecompositionLP.loss(iand: r.iand, ior: r.ior)
+        r.optimality.lowerBound = r.optimality.lowerBound.map { $0 * scale }
+        return r
+    }
+
+    static func solve(lp: DecompositionLP, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int,
+                      progress: Sparsifier.Progress?) throws -> Result {
         let clock = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9 }
         let n = lp.n, count = lp.v.count, prec = settings.precision, mode = lp.mode

@@ -143,6 +143,21 @@ struct CertifiedTests {
         if losses.count == 2 { #expect(abs(losses[0] - losses[1]) <= 1e-9 * losses[0], "CPU vs OpenCL: \(losses)") }
     }
 
+    @Test("pdlp is scale-free: v and 1000·v give the same iterates up to round-off (loss and bound ×1000)")
+    func pdlpScale() throws {
+        let c = try #require(OracleCase.all.first { $0.name == "synthetic_n6_planted" && $0.mode == .pq && !$0.subtracted })
+        var s = settings(.pq, .pdlp)
+        s.precision = .float64
+        s.iterations = 640
+        s.gapTolerance = 0
+        let v = try c.v
+        let a = try #require(try Decomposition.run(v: v, settings: s, backend: TestBackends.cpu).optimality)
+        let b = try #require(try Decomposition.run(v: v.map { $0 * 1000 }, settings: s, backend: TestBackends.cpu).optimality)
+        // Float64 iterates of v/max|v| and 1000v/max|1000v| differ in the last bits only; 1e-9 leaves room for growth.
+        #expect(abs(b.loss - 1000 * a.loss) <= 1e-9 * b.loss && abs(b.lowerBound! - 1000 * a.lowerBound!) <= 1e-9 * b.loss,
+                "loss \(a.loss) vs \(b.loss), bound \(a.lowerBound!) vs \(b.lowerBound!)")
+    }
+
     @Test("the reference optimisers never beat the optimum (their loss recomputed in Double), and report no bound",
           arguments: [SparsifierOptimizer.sgd, .adam, .pdhg])
     func referenceAboveOptimum(optimizer: SparsifierOptimizer) throws {

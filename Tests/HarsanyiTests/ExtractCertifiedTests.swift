@@ -92,4 +92,20 @@ struct ExtractCertifiedTests {
             #expect(e.status == 1 && lines.count == 1, "\(bad): status \(e.status), stderr \(e.stderr)")
         }
     }
+
+    @Test("interactions: NaN in v, a zero noise bound in mode pq, exact past its limit: one line, exit 1")
+    func badInput() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try NPY.write([0, 1, .nan, 2], to: dir + "/nan.npy")
+        try NPY.write([1, 2, 3, 1], to: dir + "/flat.npy")
+        var rng = SplitMix64(seed: seed(17, 3))
+        try NPY.write(rng.uniform(1 << 17), to: dir + "/big.npy")
+        for (file, extra, needle) in [("nan", [String](), "not finite"), ("flat", [], "mode p"), ("big", ["--optimizer", "exact"], "pdlp")] {
+            let r = try CLI.run(["interactions", "--values", "\(dir)/\(file).npy", "--out", "\(dir)/o_\(file)", "--backend", "cpu"] + extra)
+            let lines = r.stderr.split(separator: "\n").filter { $0.contains("error") }
+            #expect(r.status == 1 && lines.count == 1 && r.stderr.contains(needle), "\(file): \(r.status) \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: "\(dir)/o_\(file)"), "\(file): a result folder was written")
+        }
+    }
 }
