@@ -5,8 +5,11 @@ import HarsanyiCore
 /// else the predicted class). The one place that decides it; the rule is printed and kept in summary.json.
 enum TargetChoice {
     /// Returns (class, rule in words). `predicted` is evaluated only when needed.
-    static func resolve(_ target: String, labels: String?, index: Int, classes: Int, predicted: () -> Int) throws -> (Int, String) {
-        let y: Int, rule: String
+    static func resolve(_ target: String, labels: String?, index: Int, classes: Int, predicted: () -> Int) throws -> (
+        Int, String
+    ) {
+        let y: Int
+        let rule: String
         switch target {
         case "auto" where labels != nil, "label":
             y = try label(labels, index: index)

@@ -40,7 +40,9 @@ public struct DecompositionLP: Sendable {
         bound = mode.hasQ ? qthres * abs(v[v.count - 1] - v[0]) : 0
         if mode.hasQ, !(bound > 0) {
             throw HarsanyiError.invalidArgument(
-                "the noise bound qthres·|v(N) − v(∅)| is \(bound) in mode \(mode): q cannot move; use --mode p (no noise)")
+                "the noise bound qthres·|v(N) − v(∅)| is \(bound) in mode \(mode): q cannot move; "
+                    + "use --mode p (no noise)"
+            )
         }
     }
 
@@ -57,7 +59,8 @@ public struct DecompositionLP: Sendable {
     /// v_or = Z_or·ior: o(S) = I(∅) + Σ_{T∩S≠∅} I(T) = I(∅) + total − zeta(I)(N∖S).
     public func orInverse(_ ior: [Double]) -> [Double] {
         let z = HostButterfly.apply(.zeta, ior)
-        let full = ior.count - 1, total = z[full]
+        let full = ior.count - 1
+        let total = z[full]
         return (0...full).map { ior[0] + total - z[full ^ $0] }
     }
 
@@ -66,7 +69,8 @@ public struct DecompositionLP: Sendable {
         let gAnd = HostButterfly.apply(.zetaSuperset, w)
         guard withOr else { return (gAnd, nil) }
         let z = HostButterfly.apply(.zeta, w)
-        let full = w.count - 1, total = z[full]
+        let full = w.count - 1
+        let total = z[full]
         var gOr = (0...full).map { total - z[full ^ $0] }
         gOr[0] = total
         return (gAnd, gOr)
@@ -80,7 +84,8 @@ public struct DecompositionLP: Sendable {
     /// I_and = M_and·v_and at (p, q), with v_and = s(v + q) + p (s = ½; mode q: v + q), q clamped to ±b; in Double.
     public func andInteractions(p: [Double], q: [Double]) -> [Double] {
         let scale = withOr ? 0.5 : 1.0
-        return HostButterfly.apply(.mobius, v.indices.map { scale * (v[$0] + min(max(q[$0], -bound), bound)) + (withOr ? p[$0] : 0) })
+        return HostButterfly.apply(
+            .mobius, v.indices.map { scale * (v[$0] + min(max(q[$0], -bound), bound)) + (withOr ? p[$0] : 0) })
     }
 
     /// I_or = M_or·v_or at (p, q), v_or = ½(v + q) − p: I(S) = −mobius-superset(v_or)(N∖S) for S ≠ ∅, I(∅) = v_or(∅).
@@ -124,8 +129,12 @@ public struct DecompositionLP: Sendable {
         var norm = gAnd.reduce(0) { max($0, abs($1)) }
         if let gOr { norm = gOr.reduce(norm) { max($0, abs($1)) } }
         guard norm > 0 else { return 0 }
-        var value = 0.0, l1 = 0.0
-        for s in w.indices { value += w[s] * v[s]; l1 += abs(w[s]) }
+        var value = 0.0
+        var l1 = 0.0
+        for s in w.indices {
+            value += w[s] * v[s]
+            l1 += abs(w[s])
+        }
         return max(0, (value - bound * l1) / norm)
     }
 

@@ -46,7 +46,9 @@ public enum NullPlayers {
 
     /// The subset of the full player set whose kept players are the bits of `reduced`.
     @inline(__always) public static func embed(_ reduced: Int, _ kept: [Int]) -> Int {
-        var s = 0, r = reduced, j = 0
+        var s = 0
+        var r = reduced
+        var j = 0
         while r != 0 {
             if r & 1 != 0 { s |= 1 << kept[j] }
             r >>= 1

@@ -18,8 +18,10 @@ public struct Optimality: Sendable, Equatable {
     /// Free-form facts of the solver (rounds, rows and columns of the master, restarts, ...).
     public var details: [String: Double] = [:]
 
-    public init(solver: String, loss: Double, lowerBound: Double?, status: String, iterations: Int, solvedPlayers: Int,
-                details: [String: Double] = [:]) {
+    public init(
+        solver: String, loss: Double, lowerBound: Double?, status: String, iterations: Int, solvedPlayers: Int,
+        details: [String: Double] = [:]
+    ) {
         self.solver = solver
         self.loss = loss
         self.lowerBound = lowerBound

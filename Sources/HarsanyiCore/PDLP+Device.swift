@@ -27,7 +27,9 @@ struct DeviceState<Ops: SparsifierOps> {
         q = mode.hasQ ? try make() : nil
         iAnd = try make()
         iOr = lp.withOr ? try make() : nil
-        yAnd = try make(); yAndBar = try make(); gAnd = try make()
+        yAnd = try make()
+        yAndBar = try make()
+        gAnd = try make()
         yOr = lp.withOr ? try make() : nil
         yOrBar = lp.withOr ? try make() : nil
         gOr = lp.withOr ? try make() : nil
@@ -38,12 +40,17 @@ struct DeviceState<Ops: SparsifierOps> {
     }
 
     static func upload(_ values: [Double], to b: DeviceBuffer, _ backend: Ops) throws {
-        if b.precision == .float32 { try backend.write(values.map { Float($0) }, to: b) } else { try backend.write(values, to: b) }
+        if b.precision == .float32 {
+            try backend.write(values.map { Float($0) }, to: b)
+        } else {
+            try backend.write(values, to: b)
+        }
     }
 
     func fetch(_ b: DeviceBuffer?) throws -> [Double] {
         guard let b else { return [Double](repeating: 0, count: lp.v.count) }
-        return b.precision == .float32 ? try backend.read(b, as: Float.self).map(Double.init) : try backend.read(b, as: Double.self)
+        return b.precision == .float32
+            ? try backend.read(b, as: Float.self).map(Double.init) : try backend.read(b, as: Double.self)
     }
 
     /// I_and, I_or at the current (p, q), with q clamped into its box.
@@ -64,11 +71,13 @@ struct DeviceState<Ops: SparsifierOps> {
         }
         let scale = lp.mode.scale
         if let p {
-            try backend.primalDualPrimal(x: p, gA: gAnd, gB: gOr, cA: 1, cB: -1, weight: omega, n: n, withOr: true, bound: .infinity)
+            try backend.primalDualPrimal(
+                x: p, gA: gAnd, gB: gOr, cA: 1, cB: -1, weight: omega, n: n, withOr: true, bound: .infinity)
         }
         if let q {
-            try backend.primalDualPrimal(x: q, gA: gAnd, gB: gOr, cA: scale, cB: 0.5, weight: scale * omega, n: n,
-                                         withOr: iOr != nil, bound: lp.bound)
+            try backend.primalDualPrimal(
+                x: q, gA: gAnd, gB: gOr, cA: scale, cB: 0.5, weight: scale * omega, n: n,
+                withOr: iOr != nil, bound: lp.bound)
         }
     }
 
@@ -81,7 +90,8 @@ struct DeviceState<Ops: SparsifierOps> {
     }
 
     private var pairs: [(DeviceBuffer, DeviceBuffer)] {
-        [(p, pAvg), (q, qAvg), (yAnd, yAndAvg), (yOr, yOrAvg)].compactMap { a, b in a.flatMap { x in b.map { (x, $0) } } }
+        [(p, pAvg), (q, qAvg), (yAnd, yAndAvg), (yOr, yOrAvg)].compactMap { a, b in a.flatMap { x in b.map { (x, $0) } }
+        }
     }
 
     /// average ← average + (current − average)/k, for the k-th iterate since the last restart.
@@ -92,8 +102,10 @@ struct DeviceState<Ops: SparsifierOps> {
     }
 
     func snapshot(average: Bool) throws -> PDLP.Snapshot {
-        PDLP.Snapshot(p: try fetch(average ? pAvg : p), q: try fetch(average ? qAvg : q), yAnd: try fetch(average ? yAndAvg : yAnd),
-                      yOr: try fetch(average ? yOrAvg : yOr))
+        PDLP.Snapshot(
+            p: try fetch(average ? pAvg : p), q: try fetch(average ? qAvg : q),
+            yAnd: try fetch(average ? yAndAvg : yAnd),
+            yOr: try fetch(average ? yOrAvg : yOr))
     }
 
     func restartFromAverage() throws {

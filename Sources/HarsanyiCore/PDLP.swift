@@ -34,13 +34,18 @@ public enum PDLP {
 
     /// Runs on v / max|v| and scales the result back: the iterates, restarts and stopping are then the same for v
     /// and c·v (the problem is positively homogeneous: L*(c·v) = |c|·L*(v), the bound scaling with v).
-    public static func run(lp original: DecompositionLP, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int,
-                           progress: Sparsifier.Progress?) throws -> Result {
+    public static func run(
+        lp original: DecompositionLP, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int,
+        progress: Sparsifier.Progress?
+    ) throws -> Result {
         let scale = original.v.reduce(0) { max($0, abs($1)) }
         guard scale > 0 else {
             let zero = [Double](repeating: 0, count: original.v.count)
-            return Result(iand: zero, ior: original.withOr ? zero : nil, optimality: Optimality(
-                solver: "pdlp", loss: 0, lowerBound: 0, status: "optimal (v = 0)", iterations: 0, solvedPlayers: original.n))
+            return Result(
+                iand: zero, ior: original.withOr ? zero : nil,
+                optimality: Optimality(
+                    solver: "pdlp", loss: 0, lowerBound: 0, status: "optimal (v = 0)", iterations: 0,
+                    solvedPlayers: original.n))
         }
         let lp = try DecompositionLP(v: original.v.map { $0 / scale }, mode: original.mode, qthres: original.qthres)
         var r = try solve(lp: lp, settings: settings, backend: backend, progressEvery: progressEvery) { it, loss in
@@ -53,22 +58,33 @@ public enum PDLP {
         return r
     }
 
-    static func solve(lp: DecompositionLP, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int,
-                      progress: Sparsifier.Progress?) throws -> Result {
+    static func solve(
+        lp: DecompositionLP, settings: InteractionSettings, backend: some SparsifierOps, progressEvery: Int,
+        progress: Sparsifier.Progress?
+    ) throws -> Result {
         let clock = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9 }
-        let n = lp.n, count = lp.v.count, prec = settings.precision, mode = lp.mode
+        let n = lp.n
+        let count = lp.v.count
+        let prec = settings.precision
+        let mode = lp.mode
         try backend.requireFits(count: count, precision: prec, buffers: 14)
         let state = try DeviceState(backend: backend, lp: lp, precision: prec)
         let rowWeight = (mode.hasP ? 1 : 0) + (mode.hasQ ? mode.scale : 0)
         var omega = 1.0
 
-        var bestLoss = Double.infinity, bestBound = 0.0
-        var bestP = [Double](repeating: 0, count: count), bestQ = bestP
-        var restartGap = Double.infinity, lastGap = Double.infinity
-        var restartAt = 0, averaged = 0, restarts = 0
+        var bestLoss = Double.infinity
+        var bestBound = 0.0
+        var bestP = [Double](repeating: 0, count: count)
+        var bestQ = bestP
+        var restartGap = Double.infinity
+        var lastGap = Double.infinity
+        var restartAt = 0
+        var averaged = 0
+        var restarts = 0
         var restartPoint = try state.snapshot(average: false)
-        var it = 0, status = "iteration limit"
+        var it = 0
+        var status = "iteration limit"
         try state.interactions()
         while true {
             // One PDHG iteration: x-step with Kᵀȳ, then y-step with K x′ (the constant c is inside I).
@@ -80,19 +96,33 @@ public enum PDLP {
             it += 1
             guard it % checkEvery == 0 || it >= settings.iterations else { continue }
 
-            let current = try state.snapshot(average: false), average = try state.snapshot(average: true)
+            let current = try state.snapshot(average: false)
+            let average = try state.snapshot(average: true)
             let evaluated = [current, average].map { z -> (loss: Double, bound: Double) in
                 (lp.loss(p: z.p, q: z.q), bound(lp, z))
             }
             for (z, e) in zip([current, average], evaluated) {
-                if e.loss < bestLoss { bestLoss = e.loss; bestP = z.p; bestQ = z.q }
+                if e.loss < bestLoss {
+                    bestLoss = e.loss
+                    bestP = z.p
+                    bestQ = z.q
+                }
                 bestBound = max(bestBound, e.bound)
             }
             let gap = bestLoss > 0 ? (bestLoss - bestBound) / bestLoss : 0
             if let progress, progressEvery > 0 { progress(min(it, settings.iterations) - 1, bestLoss) }
-            if gap <= settings.gapTolerance { status = "gap tolerance reached"; break }
-            if it >= settings.iterations { status = "iteration limit"; break }
-            if elapsed() >= settings.timeLimit { status = "time limit"; break }
+            if gap <= settings.gapTolerance {
+                status = "gap tolerance reached"
+                break
+            }
+            if it >= settings.iterations {
+                status = "iteration limit"
+                break
+            }
+            if elapsed() >= settings.timeLimit {
+                status = "time limit"
+                break
+            }
 
             // Restart to the candidate with the smaller gap P − D (PDLP's three criteria).
             let pick = evaluated[1].loss - evaluated[1].bound < evaluated[0].loss - evaluated[0].bound ? 1 : 0
@@ -119,7 +149,8 @@ public enum PDLP {
         let ior: [Double]? = lp.withOr ? lp.orInteractions(p: bestP, q: bestQ) : nil
         let iand = lp.andInteractions(p: bestP, q: bestQ)
         let optimality = Optimality(
-            solver: "pdlp (restarted PDHG on \(backend.deviceDescription), \(prec))", loss: bestLoss, lowerBound: bestBound,
+            solver: "pdlp (restarted PDHG on \(backend.deviceDescription), \(prec))", loss: bestLoss,
+            lowerBound: bestBound,
             status: status, iterations: it, solvedPlayers: n,
             details: ["restarts": Double(restarts), "primal_weight": omega, "seconds": elapsed()])
         return Result(iand: iand, ior: ior, optimality: optimality)
@@ -136,7 +167,10 @@ public enum PDLP {
 
     static func distance(_ a: [Double], _ b: [Double]) -> Double {
         var s = 0.0
-        for i in a.indices { let d = a[i] - b[i]; s += d * d }
+        for i in a.indices {
+            let d = a[i] - b[i]
+            s += d * d
+        }
         return s.squareRoot()
     }
 

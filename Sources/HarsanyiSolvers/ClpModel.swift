@@ -23,9 +23,14 @@ final class ClpModel {
     /// Adds rows lower ≤ Σ_j a_ij x_j ≤ upper, each given as (lower, upper, [(column, value)]).
     func addRows(_ rows: [(lower: Double, upper: Double, entries: [(Int, Double)])]) {
         guard !rows.isEmpty else { return }
-        var starts: [Int32] = [0], columns: [Int32] = [], values: [Double] = []
+        var starts: [Int32] = [0]
+        var columns: [Int32] = []
+        var values: [Double] = []
         for r in rows {
-            for (c, a) in r.entries { columns.append(Int32(c)); values.append(a) }
+            for (c, a) in r.entries {
+                columns.append(Int32(c))
+                values.append(a)
+            }
             starts.append(Int32(columns.count))
         }
         Clp_addRows(model, Int32(rows.count), rows.map(\.lower), rows.map(\.upper), starts, columns, values)
@@ -34,12 +39,18 @@ final class ClpModel {
     /// Adds columns with bounds, objective coefficient and entries [(row, value)].
     func addColumns(_ cols: [(lower: Double, upper: Double, cost: Double, entries: [(Int, Double)])]) {
         guard !cols.isEmpty else { return }
-        var starts: [Int32] = [0], rows: [Int32] = [], values: [Double] = []
+        var starts: [Int32] = [0]
+        var rows: [Int32] = []
+        var values: [Double] = []
         for c in cols {
-            for (r, a) in c.entries { rows.append(Int32(r)); values.append(a) }
+            for (r, a) in c.entries {
+                rows.append(Int32(r))
+                values.append(a)
+            }
             starts.append(Int32(rows.count))
         }
-        Clp_addColumns(model, Int32(cols.count), cols.map(\.lower), cols.map(\.upper), cols.map(\.cost), starts, rows, values)
+        Clp_addColumns(
+            model, Int32(cols.count), cols.map(\.lower), cols.map(\.upper), cols.map(\.cost), starts, rows, values)
     }
 
     /// Deletes rows (model indices); the remaining rows keep their order and the basis stays valid when the

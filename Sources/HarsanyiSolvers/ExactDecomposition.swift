@@ -30,8 +30,10 @@ public enum ExactDecomposition {
         case solver(status: Int, players: Int)
         public var description: String {
             switch self {
-            case .timeLimit(let t, let n): return "the exact solve (n = \(n)) did not finish in \(Int(t)) s; use --optimizer pdlp"
-            case .solver(let status, let n): return "CLP stopped with status \(status) on the exact decomposition (n = \(n))"
+            case .timeLimit(let t, let n):
+                return "the exact solve (n = \(n)) did not finish in \(Int(t)) s; use --optimizer pdlp"
+            case .solver(let status, let n):
+                return "CLP stopped with status \(status) on the exact decomposition (n = \(n))"
             }
         }
     }
@@ -54,41 +56,57 @@ public enum ExactDecomposition {
     public static func solve(_ lp: DecompositionLP, timeLimit: Double = 600) throws -> Solution {
         let clock = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9 }
-        let count = lp.v.count, full = count - 1, n = lp.n
+        let count = lp.v.count
+        let full = count - 1
+        let n = lp.n
         let scale = max(1, lp.v.reduce(0) { max($0, abs($1)) })
-        let primalTolerance = 1e-9 * scale, dualTolerance = 1e-9
+        let primalTolerance = 1e-9 * scale
+        let dualTolerance = 1e-9
         let batch = max(16, count / 128)  // measured: 16–32 rows per round keep the master small
         var master = Master(lp: lp, tolerance: 1e-10 * scale)
 
         var seeds = Set([0, full])
-        for i in 0..<n { seeds.insert(1 << i); seeds.insert(full ^ (1 << i)) }
+        for i in 0..<n {
+            seeds.insert(1 << i)
+            seeds.insert(full ^ (1 << i))
+        }
         // Without noise (mode p) every row is active at the optimum: start with all of them.
         let firstRows = lp.bound == 0 ? Array(0..<count) : seeds.sorted()
         master.add(rows: firstRows, andColumns: firstRows, orColumns: [])
         var status = master.model.solve(.dual, seconds: timeLimit)
         let trace = ProcessInfo.processInfo.environment["HARSANYI_LP_TRACE"] != nil
-        var rounds = 1, simplexIterations = master.model.iterations
+        var rounds = 1
+        var simplexIterations = master.model.iterations
         while true {
             guard status == 0 else {
-                throw status == 3 ? Failure.timeLimit(seconds: timeLimit, players: n) : Failure.solver(status: status, players: n)
+                throw status == 3
+                    ? Failure.timeLimit(seconds: timeLimit, players: n) : Failure.solver(status: status, players: n)
             }
             let (iand, ior) = master.interactions()
             let w = master.prices()
             // Rows the master's I violates, most violated first.
             let residual = lp.reconstruct(iand: iand, ior: ior)
-            let newRows = worst(count, batch) { s in master.rowOf[s] < 0 ? abs(residual[s] - lp.v[s]) - lp.bound - primalTolerance : -1 }
+            let newRows = worst(count, batch) { s in
+                master.rowOf[s] < 0 ? abs(residual[s] - lp.v[s]) - lp.bound - primalTolerance : -1
+            }
             // Columns with a negative reduced cost, most negative first.
             let (gAnd, gOr) = lp.transposed(w)
             let newAnd = worst(count, batch) { t in master.andOf[t] < 0 ? abs(gAnd[t]) - 1 - dualTolerance : -1 }
-            let newOr = gOr.map { g in worst(count, batch) { t in master.orOf[t] < 0 ? abs(g[t]) - 1 - dualTolerance : -1 } } ?? []
+            let newOr =
+                gOr.map { g in worst(count, batch) { t in master.orOf[t] < 0 ? abs(g[t]) - 1 - dualTolerance : -1 } }
+                ?? []
             if newRows.isEmpty && newAnd.isEmpty && newOr.isEmpty {
                 let loss = DecompositionLP.loss(iand: iand, ior: ior)
-                return Solution(iand: iand, ior: ior, dual: w, loss: loss, lowerBound: lp.lowerBound(w), rounds: rounds,
-                                simplexIterations: simplexIterations, rows: master.model.rowCount,
-                                columns: master.model.columnCount, seconds: elapsed())
+                return Solution(
+                    iand: iand, ior: ior, dual: w, loss: loss, lowerBound: lp.lowerBound(w), rounds: rounds,
+                    simplexIterations: simplexIterations, rows: master.model.rowCount,
+                    columns: master.model.columnCount, seconds: elapsed())
             }
             let left = timeLimit - elapsed()
-            guard left > 0 else { status = 3; continue }
+            guard left > 0 else {
+                status = 3
+                continue
+            }
             let dropped = master.dropSlackRows(residual: residual, prices: w, margin: primalTolerance)
             let andColumns = Array(Set(newAnd).union(newRows.filter { master.andOf[$0] < 0 })).sorted()
             master.add(rows: newRows, andColumns: andColumns, orColumns: newOr)
@@ -96,9 +114,14 @@ public enum ExactDecomposition {
             rounds += 1
             simplexIterations += master.model.iterations
             if trace {
-                FileHandle.standardError.write(Data(String(format: "round %d: +%d rows (-%d) +%d and +%d or -> %d x %d, obj %.9g, %d it, %.2f s\n",
-                    rounds, newRows.count, dropped, andColumns.count, newOr.count, master.model.rowCount, master.model.columnCount,
-                    master.model.objective, master.model.iterations, elapsed()).utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        String(
+                            format: "round %d: +%d rows (-%d) +%d and +%d or -> %d x %d, obj %.9g, %d it, %.2f s\n",
+                            rounds, newRows.count, dropped, andColumns.count, newOr.count, master.model.rowCount,
+                            master.model.columnCount,
+                            master.model.objective, master.model.iterations, elapsed()
+                        ).utf8))
             }
         }
     }
@@ -110,7 +133,10 @@ public enum ExactDecomposition {
             let x = violation(i)
             if x > 0 { found.append((x, i)) }
         }
-        if found.count > limit { found.sort { $0.0 > $1.0 }; found.removeLast(found.count - limit) }
+        if found.count > limit {
+            found.sort { $0.0 > $1.0 }
+            found.removeLast(found.count - limit)
+        }
         return found.map(\.1)
     }
 }
@@ -145,13 +171,20 @@ private struct Master {
     /// Adds constraint rows for `rows`, then the AND and OR columns (entries over every row, new ones included).
     mutating func add(rows: [Int], andColumns: [Int], orColumns: [Int]) {
         var newRows: [(lower: Double, upper: Double, entries: [(Int, Double)])] = []
-        let andPresent = andOf.indices.filter { andOf[$0] >= 0 }, orPresent = orOf.indices.filter { orOf[$0] >= 0 }
+        let andPresent = andOf.indices.filter { andOf[$0] >= 0 }
+        let orPresent = orOf.indices.filter { orOf[$0] >= 0 }
         for s in rows {
             var entries: [(Int, Double)] = []
-            for t in andPresent where t & s == t { entries.append((andOf[t], 1)); entries.append((andOf[t] + 1, -1)) }
+            for t in andPresent where t & s == t {
+                entries.append((andOf[t], 1))
+                entries.append((andOf[t] + 1, -1))
+            }
             if lp.withOr {
                 entries.append((tColumn, 1))
-                for t in orPresent where t != 0 && t & s == 0 { entries.append((orOf[t], -1)); entries.append((orOf[t] + 1, 1)) }
+                for t in orPresent where t != 0 && t & s == 0 {
+                    entries.append((orOf[t], -1))
+                    entries.append((orOf[t] + 1, 1))
+                }
             }
             rowOf[s] = model.rowCount + newRows.count
             rowSubsets.append(s)
@@ -190,7 +223,10 @@ private struct Master {
         guard !drop.isEmpty else { return 0 }
         model.deleteRows(drop.map { rowOf[$0] })
         let gone = Set(drop)
-        for s in drop { rowOf[s] = -1; slackRounds[s] = 0 }
+        for s in drop {
+            rowOf[s] = -1
+            slackRounds[s] = 0
+        }
         rowSubsets.removeAll { gone.contains($0) }
         let first = lp.withOr ? 1 : 0
         for (k, s) in rowSubsets.enumerated() { rowOf[s] = first + k }
