@@ -116,12 +116,15 @@ struct Extract: ParsableCommand {
             }
             let r: InteractionResult
             let forwardSeconds: Double
+            var emptyValue = 0.0  // v(∅) as the model gave it (subtracted unless --keep-empty)
             if let onDevice {
                 let vBuffer = try onDevice.rewards(kind: reward, target: y, precision: engine.precision, progress: progress)
                 if !keepEmpty, let ops = selection.backend as? any SparsifierOps {  // v ← v − v(∅), on the device
                     let v0 = try selection.backend.makeBuffer(count: 1, precision: vBuffer.precision)
                     try selection.backend.copyElement(from: vBuffer, at: 0, to: v0, at: 0)
                     try ops.subtract(vBuffer, scalarAt: 0, of: v0)
+                    emptyValue = v0.precision == .float32
+                        ? Double(try selection.backend.read(v0, as: Float.self)[0]) : try selection.backend.read(v0, as: Double.self)[0]
                 }
                 try selection.backend.finish()
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
@@ -129,6 +132,7 @@ struct Extract: ParsableCommand {
             } else {
                 var v = try driver.rewards(kind: reward, target: y, progress: progress)
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                emptyValue = v[0]
                 if !keepEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
                 r = try engine.run(v: v, backend: selection.backend, knownNull: structuralNull)
             }
@@ -141,7 +145,8 @@ struct Extract: ParsableCommand {
             let extra: [String: Any] = [
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
                 "baseline": baseline, "background": background, "target": y, "target_rule": targetRule, "output": reward.rawValue,
-                "subtract_empty": !keepEmpty, "forward_seconds_with_setup": forwardSeconds,
+                "subtract_empty": !keepEmpty, "model_v_empty": keepEmpty ? r.v[0] : emptyValue,
+                "forward_seconds_with_setup": forwardSeconds,
                 "forward_backend": backendNote,
                 "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
                 "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),

@@ -91,6 +91,8 @@ struct ExtractCertifiedTests {
         let v = try NPY.read(kept + "/rewards.npy").doubles()
         let w = try NPY.read(subtracted + "/rewards.npy").doubles()
         #expect(v[0] != 0 && w[0] == 0)
+        let recorded = try #require(try summary(subtracted)["model_v_empty"] as? Double)
+        #expect(abs(recorded - v[0]) <= 1e-6 * abs(v[0]), "\(backend): model_v_empty \(recorded) vs v(∅) \(v[0])")
         // float32 v: the subtraction is one rounding of values below 16 in magnitude.
         expectClose(w, v.map { $0 - v[0] }, tolerance: 4e-6, "\(backend) subtracted v")
     }
