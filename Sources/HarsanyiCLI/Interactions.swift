@@ -72,9 +72,22 @@ struct EngineOptions: ParsableArguments {
         guard let ops = backend as? any SparsifierOps else { throw HarsanyiError.unsupported("\(backend.deviceDescription) has no sparsifier") }
         let total = settings.iterations
         let every = total >= 1000 && settings.mode != .none && settings.mode != .and ? max(1, total / 100) : 0
-        let bar = ProgressBar(label: "sparsifier", total: total, unit: "iterations")
+        // Certified optimisers stop at a gap or the time limit long before their iteration cap: their bar runs
+        // against the time limit (an upper bound), the others' against the iterations.
+        let certified = settings.optimizer.certified
+        let bar = certified
+            ? ProgressBar(label: "certified solver (time limit)", total: Int(settings.timeLimit.rounded(.up)), unit: "s")
+            : ProgressBar(label: "sparsifier", total: total, unit: "iterations")
         defer { bar.finish() }
-        let progress: Sparsifier.Progress = { it, loss in bar.update(it + 1, detail: String(format: "loss %.6g", loss)) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let progress: Sparsifier.Progress = { it, loss in
+            if certified {
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                bar.update(Int(seconds), detail: String(format: "iteration %d, best loss %.6g", it + 1, loss))
+            } else {
+                bar.update(it + 1, detail: String(format: "loss %.6g", loss))
+            }
+        }
         if let device {
             return try Decomposition.run(device: device, settings: settings, backend: ops, knownNull: knownNull, progressEvery: every,
                                          progress: progress)
