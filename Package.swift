@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "HarsanyiCore"),
         .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "HarsanyiONNX", "COpenCL", "Kernels"]),
         .systemLibrary(name: "CClp", pkgConfig: "clp", providers: [.apt(["coinor-libclp-dev"])]),
-        .target(name: "HarsanyiSolvers", dependencies: ["HarsanyiCore", "CClp"]),
+        .target(name: "HarsanyiSolvers", dependencies: ["HarsanyiCore", "CClp", "CBLAS"]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Generated once from onnx.proto (regenerate.sh beside it) and committed: no protoc in normal builds.
         .target(

@@ -1,3 +1,4 @@
+import CBLAS
 import CClp
 import HarsanyiCore
 
@@ -6,8 +7,14 @@ import HarsanyiCore
 final class ClpModel {
     private let model: UnsafeMutableRawPointer
 
+    /// CLP's dense factorisation calls BLAS, which resolves to the process's OpenBLAS; its worker threads spin in
+    /// sched_yield between the small calls and took a whole second core (measured: 58 s of system time in a 75 s
+    /// solve at n = 12). One thread, as the CPU operators use (`Linear.singleThreaded`).
+    private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+
     /// An empty minimisation model, silent, with tight tolerances (the problems here are well scaled: entries ±1).
     init(tolerance: Double) {
+        Self.singleThreadedBLAS
         model = Clp_newModel()
         Clp_setLogLevel(model, 0)
         Clp_setOptimizationDirection(model, 1)
