@@ -13,4 +13,5 @@ mkdir -p out
 .build/release/harsanyi devices
 echo
 .build/release/harsanyi extract --model Tests/Fixtures/onnx/lenet_digits.onnx --input Tests/Fixtures/onnx/lenet_digits.inputs.npy \
-    --index 0 --players grid:3x4 --baseline zero --labels Tests/Fixtures/onnx/lenet_digits.labels.npy --out out/lenet_digits --force "$@"
+    --index 0 --players grid:3x4 --baseline zero --labels Tests/Fixtures/onnx/lenet_digits.labels.npy \
+    --out out/lenet_digits --force "$@"

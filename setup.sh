@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for Harsanyi: the OpenCL loader and headers, PoCL (an OpenCL
 # device on the CPU, so the OpenCL path runs without a GPU), OpenBLAS, COIN-OR CLP (the exact decomposition),
-# and a Python venv with numpy and scipy (scipy's HiGHS is the independent LP oracle) for the reference checks. Safe to run again: it skips what is already there.
+# and a Python venv with numpy and scipy (scipy's HiGHS is the independent LP oracle) for the reference
+# checks. Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")"
 packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libopenblas-dev coinor-libclp-dev python3-venv)

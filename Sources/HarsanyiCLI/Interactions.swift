@@ -15,9 +15,16 @@ struct EngineOptions: ParsableArguments {
     var qthres: Double = 0.04
     @Option(help: "Initial learning rate of sgd (default 1e-5, the reference's) or adam (default 1e-3); decays geometrically to lr/10. pdhg needs none.")
     var lr: Double?
-    @Option(help: "Iterations: sgd, adam and pdhg run exactly this many (default 10000, the reference's); pdlp at most this many (default 1000000).")
+    @Option(help: """
+        Iterations: sgd, adam and pdhg run exactly this many (default 10000, the reference's); \
+        pdlp at most this many (default 1000000).
+        """)
     var iterations: Int?
-    @Option(help: "auto (default: exact where the problem after removing null players is small enough, else pdlp), exact (LP optimum, COIN-OR CLP), pdlp (restarted primal-dual with a certified gap), sgd (the reference: momentum 0.9, last iterate; reproduces published numbers), adam or pdhg (best iterate).")
+    @Option(help: """
+        auto (default: exact where the problem after removing null players is small enough, else pdlp), \
+        exact (LP optimum, COIN-OR CLP), pdlp (restarted primal-dual with a certified gap), \
+        sgd (the reference: momentum 0.9, last iterate; reproduces published numbers), adam or pdhg (best iterate).
+        """)
     var optimizer: SparsifierOptimizer = .auto
     @Option(help: "Certified optimisers stop at this relative gap (loss - lower bound)/loss.")
     var gap: Double = 1e-4
@@ -68,7 +75,9 @@ struct EngineOptions: ParsableArguments {
     /// Runs the engine with a progress bar on stderr for long runs (the loss read back every 1/100 of the
     /// iterations, one small read each); v is on the host, or already in a buffer of `backend` (then the
     /// iterations use it where it is).
-    func run(v: [Double]? = nil, device: DeviceBuffer? = nil, backend: ComputeBackend, knownNull: [Int] = []) throws -> InteractionResult {
+    func run(v: [Double]? = nil, device: DeviceBuffer? = nil, backend: ComputeBackend, knownNull: [Int] = [])
+        throws -> InteractionResult
+    {
         guard let ops = backend as? any SparsifierOps else { throw HarsanyiError.unsupported("\(backend.deviceDescription) has no sparsifier") }
         let total = settings.iterations
         let every = total >= 1000 && settings.mode != .none && settings.mode != .and ? max(1, total / 100) : 0
@@ -76,7 +85,8 @@ struct EngineOptions: ParsableArguments {
         // against the time limit (an upper bound), the others' against the iterations.
         let certified = settings.optimizer.certified
         let bar = certified
-            ? ProgressBar(label: "certified solver (time limit)", total: Int(settings.timeLimit.rounded(.up)), unit: "s")
+            ? ProgressBar(label: "certified solver (time limit)", total: Int(settings.timeLimit.rounded(.up)),
+                          unit: "s")
             : ProgressBar(label: "sparsifier", total: total, unit: "iterations")
         defer { bar.finish() }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -89,11 +99,11 @@ struct EngineOptions: ParsableArguments {
             }
         }
         if let device {
-            return try Decomposition.run(device: device, settings: settings, backend: ops, knownNull: knownNull, progressEvery: every,
-                                         progress: progress)
+            return try Decomposition.run(device: device, settings: settings, backend: ops, knownNull: knownNull,
+                                         progressEvery: every, progress: progress)
         }
-        return try Decomposition.run(v: v ?? [], settings: settings, backend: ops, knownNull: knownNull, progressEvery: every,
-                                     progress: progress)
+        return try Decomposition.run(v: v ?? [], settings: settings, backend: ops, knownNull: knownNull,
+                                     progressEvery: every, progress: progress)
     }
 }
 
@@ -158,10 +168,11 @@ enum Report {
     /// "loss L, lower bound D, gap G (status, solver)"; without a bound it says so.
     static func optimalityLine(_ o: Optimality) -> String {
         guard let lb = o.lowerBound, let gap = o.gap else {
-            return String(format: "loss %.8g (%@; no lower bound: use --optimizer auto for a certified optimum)", o.loss, o.status)
+            return String(format: "loss %.8g (%@; no lower bound: use --optimizer auto for a certified optimum)",
+                          o.loss, o.status)
         }
-        return String(format: "loss %.8g, lower bound %.8g, relative gap %.2e (%@; %@, %d players, %d iterations)", o.loss, lb, gap,
-                      o.status, o.solver, o.solvedPlayers, o.iterations)
+        return String(format: "loss %.8g, lower bound %.8g, relative gap %.2e (%@; %@, %d players, %d iterations)",
+                      o.loss, lb, gap, o.status, o.solver, o.solvedPlayers, o.iterations)
     }
 
     static func print(_ r: InteractionResult, _ a: InteractionAnalysis, show: Int) {
@@ -179,10 +190,14 @@ enum Report {
                                r.returnedIteration == s.iterations - 1 ? "" : " (best iterate, iteration \(r.returnedIteration + 1))"))
         }
         if !r.nullPlayers.isEmpty {
-            Swift.print("null players (v(S + i) = v(S) for every S): \(r.nullPlayers.map(String.init).joined(separator: ", "))"
-                        + (s.optimizer.certified ? ", removed before optimising and lifted back" : ", not removed (\(s.optimizer))")
-                        + (r.nullPlayerDeviation > 0
-                            ? String(format: " (null by construction; the forward pass's round-off moves v by %.2g)", r.nullPlayerDeviation) : ""))
+            let list = r.nullPlayers.map(String.init).joined(separator: ", ")
+            let fate = s.optimizer.certified
+                ? ", removed before optimising and lifted back" : ", not removed (\(s.optimizer))"
+            let roundOff = r.nullPlayerDeviation > 0
+                ? String(format: " (null by construction; the forward pass's round-off moves v by %.2g)",
+                         r.nullPlayerDeviation)
+                : ""
+            Swift.print("null players (v(S + i) = v(S) for every S): " + list + fate + roundOff)
         }
         if let o = r.optimality { Swift.print(optimalityLine(o)) }
         Swift.print(String(format: "faithfulness: max |v_hat - v| = %.3g (relative %.3g)", a.matchingMaxAbs, a.matchingMaxRel))

@@ -51,7 +51,10 @@ struct Extract: ParsableCommand {
     var baseline: String = "zero"
     @Option(help: "present (default) or masked: what happens to elements that belong to no player.")
     var background: String = "present"
-    @Option(help: "label:K, predicted (the class the model predicts on the full sample) or auto: the label from --labels when given, else predicted.")
+    @Option(help: """
+        label:K, predicted (the class the model predicts on the full sample) or auto: the label from --labels \
+        when given, else predicted.
+        """)
     var target: String = "auto"
     @Option(help: "Ground-truth labels (a 1-D integer .npy, one per sample of --input): the default target.")
     var labels: String?
@@ -95,13 +98,18 @@ struct Extract: ParsableCommand {
             guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
                 throw HarsanyiError.invalidArgument("the model's output on the unmasked sample is empty or has NaN/Inf values")
             }
-            guard !(keepEmpty && subtractEmpty) else { throw HarsanyiError.invalidArgument("--keep-empty and --subtract-empty contradict") }
+            guard !(keepEmpty && subtractEmpty) else {
+                throw HarsanyiError.invalidArgument("--keep-empty and --subtract-empty contradict")
+            }
             let classes = reward == .binary ? 2 : full.count
             let predicted: Int = reward == .binary ? (full[0] >= 0 ? 1 : 0) : Self.argmax(full)
-            let (y, targetRule) = try TargetChoice.resolve(target, labels: labels, index: index, classes: classes) { predicted }
+            let (y, targetRule) = try TargetChoice.resolve(target, labels: labels, index: index, classes: classes) {
+                predicted
+            }
             Console.note("target class \(y): \(targetRule)")
             // Cells whose elements all equal the baseline: masking them changes no input (reported and removed).
-            let structuralNull = NullPlayers.structural(players: driver.players, sample: driver.sample, baseline: driver.baseline)
+            let structuralNull = NullPlayers.structural(
+                players: driver.players, sample: driver.sample, baseline: driver.baseline)
             let start = DispatchTime.now().uptimeNanoseconds
             let bar = ProgressBar(label: "masked forwards", total: total, unit: "samples")
             defer { bar.finish() }  // also when a batch fails: the error line starts on a line of its own
@@ -123,8 +131,7 @@ struct Extract: ParsableCommand {
                     let v0 = try selection.backend.makeBuffer(count: 1, precision: vBuffer.precision)
                     try selection.backend.copyElement(from: vBuffer, at: 0, to: v0, at: 0)
                     try ops.subtract(vBuffer, scalarAt: 0, of: v0)
-                    emptyValue = v0.precision == .float32
-                        ? Double(try selection.backend.read(v0, as: Float.self)[0]) : try selection.backend.read(v0, as: Double.self)[0]
+                    emptyValue = try selection.backend.readDoubles(v0)[0]
                 }
                 try selection.backend.finish()
                 forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
@@ -144,7 +151,8 @@ struct Extract: ParsableCommand {
             }
             let extra: [String: Any] = [
                 "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
-                "baseline": baseline, "background": background, "target": y, "target_rule": targetRule, "output": reward.rawValue,
+                "baseline": baseline, "background": background, "target": y, "target_rule": targetRule,
+                "output": reward.rawValue,
                 "subtract_empty": !keepEmpty, "model_v_empty": keepEmpty ? r.v[0] : emptyValue,
                 "forward_seconds_with_setup": forwardSeconds,
                 "forward_backend": backendNote,

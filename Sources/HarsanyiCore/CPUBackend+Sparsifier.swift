@@ -2,8 +2,7 @@ import Foundation
 
 extension CPUBackend: SparsifierOps {
     public func nullPlayers(_ v: DeviceBuffer) throws -> [Int] {
-        let values = v.precision == .float32 ? try read(v, as: Float.self).map(Double.init) : try read(v, as: Double.self)
-        return NullPlayers.find(values)
+        NullPlayers.find(try readDoubles(v))
     }
 
     /// Typed pointers to optional buffers, all of one precision.
@@ -78,7 +77,9 @@ extension CPUBackend: SparsifierOps {
         }
     }
 
-    private func blend<T: HarsanyiReal>(_: T.Type, _ t: DeviceBuffer, _ s: DeviceBuffer, _ alpha: Double, _ beta: Double) throws {
+    private func blend<T: HarsanyiReal>(
+        _: T.Type, _ t: DeviceBuffer, _ s: DeviceBuffer, _ alpha: Double, _ beta: Double
+    ) throws {
         let t_ = UnsafeMutableSendablePointer(try cpu(t, T.self)), s_ = UnsafeMutableSendablePointer(try cpu(s, T.self))
         let a = T(alpha), b = T(beta)
         each(t.count) { r in for i in r { t_.pointer[i] = a * t_.pointer[i] + b * s_.pointer[i] } }

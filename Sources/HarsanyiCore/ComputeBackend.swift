@@ -74,6 +74,21 @@ extension ComputeBackend {
         }
     }
 
+    /// The buffer's values as Double, whatever its precision.
+    public func readDoubles(_ buffer: DeviceBuffer) throws -> [Double] {
+        buffer.precision == .float32
+            ? try read(buffer, as: Float.self).map(Double.init) : try read(buffer, as: Double.self)
+    }
+
+    /// Writes Double values into a buffer of either precision (rounded to float for float32).
+    public func writeDoubles(_ values: [Double], to buffer: DeviceBuffer) throws {
+        if buffer.precision == .float32 {
+            try write(values.map { Float($0) }, to: buffer)
+        } else {
+            try write(values, to: buffer)
+        }
+    }
+
     /// The transform of `values` (length 2^n), computed on this backend.
     public func transform<T: HarsanyiReal>(_ kind: SubsetTransform, _ values: [T]) throws -> [T] {
         var out = values

@@ -5,10 +5,12 @@ import Foundation
 /// With I_and = M_and·v_and and I_or = M_or·v_or as the variables (v_and = Z_and·I_and, v_or = Z_or·I_or, Z the
 /// zeta forms), the problem of every optimised mode is basis pursuit with a box on the residual:
 /// ```
-/// primal   min ‖I_and‖₁ + ‖I_or‖₁   s.t.  |Z_and·I_and + Z_or·I_or − v| ≤ b      (mode q: no I_or; mode p: b = 0)
+/// primal   min ‖I_and‖₁ + ‖I_or‖₁   s.t.  |Z_and·I_and + Z_or·I_or − v| ≤ b
+///          (mode q: no I_or; mode p: b = 0)
 /// dual     max wᵀv − b·‖w‖₁         s.t.  ‖Z_andᵀ·w‖∞ ≤ 1, ‖Z_orᵀ·w‖∞ ≤ 1
 /// ```
-/// Weak duality holds for every w: ‖I‖₁ ≥ wᵀ(Z·I) = wᵀv + wᵀr ≥ wᵀv − b‖w‖₁ (r the residual, |r| ≤ b). A solver
+/// Weak duality holds for every w: ‖I‖₁ ≥ wᵀ(Z·I) = wᵀv + wᵀr ≥ wᵀv − b‖w‖₁
+/// (r the residual, |r| ≤ b). A solver
 /// that keeps a w therefore certifies its gap. Mapping back: p = (v_and − v_or)/2, q = v_and + v_or − v.
 ///
 /// Every product here is two or three in-place butterflies: O(n·2^n) operations, in Double on the host.
@@ -64,7 +66,8 @@ public struct DecompositionLP: Sendable {
         return (0...full).map { ior[0] + total - z[full ^ $0] }
     }
 
-    /// (Z_andᵀ·w, Z_orᵀ·w): Z_andᵀw(T) = Σ_{S⊇T} w(S); Z_orᵀw(T) = Σ_{S∩T≠∅} w(S) for T ≠ ∅, Σ_S w(S) at ∅.
+    /// (Z_andᵀ·w, Z_orᵀ·w): Z_andᵀw(T) = Σ_{S⊇T} w(S);
+    /// Z_orᵀw(T) = Σ_{S∩T≠∅} w(S) for T ≠ ∅, Σ_S w(S) at ∅.
     public func transposed(_ w: [Double]) -> (and: [Double], or: [Double]?) {
         let gAnd = HostButterfly.apply(.zetaSuperset, w)
         guard withOr else { return (gAnd, nil) }
@@ -88,7 +91,8 @@ public struct DecompositionLP: Sendable {
             .mobius, v.indices.map { scale * (v[$0] + min(max(q[$0], -bound), bound)) + (withOr ? p[$0] : 0) })
     }
 
-    /// I_or = M_or·v_or at (p, q), v_or = ½(v + q) − p: I(S) = −mobius-superset(v_or)(N∖S) for S ≠ ∅, I(∅) = v_or(∅).
+    /// I_or = M_or·v_or at (p, q), v_or = ½(v + q) − p:
+    /// I(S) = −mobius-superset(v_or)(N∖S) for S ≠ ∅, I(∅) = v_or(∅).
     public func orInteractions(p: [Double], q: [Double]) -> [Double] {
         let x = v.indices.map { 0.5 * (v[$0] + min(max(q[$0], -bound), bound)) - p[$0] }
         let m = HostButterfly.apply(.mobiusSuperset, x)
@@ -123,7 +127,7 @@ public struct DecompositionLP: Sendable {
     }
 
     /// A certified lower bound on the optimum from any w: w scaled into the dual feasible set
-    /// (‖Zᵀw‖∞ ≤ 1) by the factor that maximises the dual objective, which is linear in the scale; never below 0.
+    /// (‖Zᵀw‖∞ ≤ 1) by the factor that maximises the dual objective (linear in the scale); never below 0.
     public func lowerBound(_ w: [Double]) -> Double {
         let (gAnd, gOr) = transposed(w)
         var norm = gAnd.reduce(0) { max($0, abs($1)) }

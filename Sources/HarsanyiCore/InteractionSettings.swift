@@ -89,7 +89,9 @@ public struct InteractionSettings: Sendable, Equatable {
     public func validate() throws {
         guard iterations >= 1 else { throw HarsanyiError.invalidArgument("iterations must be at least 1, got \(iterations)") }
         guard qthres >= 0, qthres.isFinite else { throw HarsanyiError.invalidArgument("qthres must be a finite number ≥ 0") }
-        guard gapTolerance >= 0, gapTolerance.isFinite else { throw HarsanyiError.invalidArgument("the gap tolerance must be ≥ 0") }
+        guard gapTolerance >= 0, gapTolerance.isFinite else {
+            throw HarsanyiError.invalidArgument("the gap tolerance must be ≥ 0")
+        }
         guard timeLimit > 0 else { throw HarsanyiError.invalidArgument("the time limit must be > 0 s") }
         guard effectiveLearningRate > 0, effectiveLearningRate.isFinite else { throw HarsanyiError.invalidArgument("lr must be a finite number > 0") }
     }

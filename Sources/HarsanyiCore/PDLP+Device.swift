@@ -17,12 +17,12 @@ struct DeviceState<Ops: SparsifierOps> {
         let count = lp.v.count
         func make() throws -> DeviceBuffer {
             let b = try backend.makeBuffer(count: count, precision: precision)
-            try Self.upload([Double](repeating: 0, count: count), to: b, backend)
+            try backend.writeDoubles([Double](repeating: 0, count: count), to: b)
             return b
         }
         let mode = lp.mode
         v = try make()
-        try Self.upload(lp.v, to: v, backend)
+        try backend.writeDoubles(lp.v, to: v)
         p = mode.hasP ? try make() : nil
         q = mode.hasQ ? try make() : nil
         iAnd = try make()
@@ -39,18 +39,9 @@ struct DeviceState<Ops: SparsifierOps> {
         yOrAvg = lp.withOr ? try make() : nil
     }
 
-    static func upload(_ values: [Double], to b: DeviceBuffer, _ backend: Ops) throws {
-        if b.precision == .float32 {
-            try backend.write(values.map { Float($0) }, to: b)
-        } else {
-            try backend.write(values, to: b)
-        }
-    }
-
     func fetch(_ b: DeviceBuffer?) throws -> [Double] {
         guard let b else { return [Double](repeating: 0, count: lp.v.count) }
-        return b.precision == .float32
-            ? try backend.read(b, as: Float.self).map(Double.init) : try backend.read(b, as: Double.self)
+        return try backend.readDoubles(b)
     }
 
     /// I_and, I_or at the current (p, q), with q clamped into its box.

@@ -70,7 +70,8 @@ public enum ResultDirectory {
         if let o = r.optimality {
             var opt: [String: Any] = [
                 "solver": o.solver, "loss": o.loss, "status": o.status, "iterations": o.iterations,
-                "solved_players": o.solvedPlayers, "lower_bound": o.lowerBound ?? NSNull(), "relative_gap": o.gap ?? NSNull(),
+                "solved_players": o.solvedPlayers, "lower_bound": o.lowerBound ?? NSNull(),
+                "relative_gap": o.gap ?? NSNull(),
                 "problem": "min sum|Iand| + sum|Ior| s.t. |v_and + v_or - v| <= q_bound (spec 5.4), on the v given",
             ]
             for (k, v) in o.details { opt[k] = v }

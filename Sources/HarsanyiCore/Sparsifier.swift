@@ -29,7 +29,8 @@ public struct InteractionResult: Sendable {
     public var optimality: Optimality?
 
     public init(n: Int, v: [Double], iand: [Double], ior: [Double], p: [Double], q: [Double], lossTrace: [Double],
-                settings: InteractionSettings, reorganized: Bool, returnedIteration: Int, backend: String, seconds: Double) {
+                settings: InteractionSettings, reorganized: Bool, returnedIteration: Int, backend: String,
+                seconds: Double) {
         self.n = n
         self.v = v
         self.iand = iand
@@ -120,12 +121,8 @@ public enum Sparsifier {
             try fill(b, with: [Double](repeating: 0, count: count))
             return b
         }
-        func fill(_ b: DeviceBuffer, with values: [Double]) throws {
-            if prec == .float32 { try backend.write(values.map { Float($0) }, to: b) } else { try backend.write(values, to: b) }
-        }
-        func fetch(_ b: DeviceBuffer) throws -> [Double] {
-            prec == .float32 ? try backend.read(b, as: Float.self).map(Double.init) : try backend.read(b, as: Double.self)
-        }
+        func fill(_ b: DeviceBuffer, with values: [Double]) throws { try backend.writeDoubles(values, to: b) }
+        func fetch(_ b: DeviceBuffer) throws -> [Double] { try backend.readDoubles(b) }
 
         let iAnd = try make()
         let iOr = mode.hasOr ? try make() : nil
@@ -160,7 +157,8 @@ public enum Sparsifier {
         case _ where !mode.optimized:
             try interactions(0)
         case .auto, .exact:
-            throw HarsanyiError.unsupported("optimizer \(s.optimizer) runs through Decomposition.run (module HarsanyiSolvers)")
+            throw HarsanyiError.unsupported(
+                "optimizer \(s.optimizer) runs through Decomposition.run (module HarsanyiSolvers)")
         case .pdlp:
             throw HarsanyiError.unsupported("optimizer pdlp runs through PDLP.run")
         case .sgd, .adam:

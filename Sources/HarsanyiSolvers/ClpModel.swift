@@ -27,37 +27,37 @@ final class ClpModel {
     var rowCount: Int { Int(Clp_numberRows(model)) }
     var columnCount: Int { Int(Clp_numberColumns(model)) }
 
+    /// Compressed sparse vectors (CLP's row- or column-wise form): start offsets, indices and values.
+    private static func compressed(_ vectors: [[(Int, Double)]])
+        -> (starts: [Int32], indices: [Int32], values: [Double])
+    {
+        var starts: [Int32] = [0]
+        var indices: [Int32] = []
+        var values: [Double] = []
+        for vector in vectors {
+            for (i, a) in vector {
+                indices.append(Int32(i))
+                values.append(a)
+            }
+            starts.append(Int32(indices.count))
+        }
+        return (starts, indices, values)
+    }
+
     /// Adds rows lower ≤ Σ_j a_ij x_j ≤ upper, each given as (lower, upper, [(column, value)]).
     func addRows(_ rows: [(lower: Double, upper: Double, entries: [(Int, Double)])]) {
         guard !rows.isEmpty else { return }
-        var starts: [Int32] = [0]
-        var columns: [Int32] = []
-        var values: [Double] = []
-        for r in rows {
-            for (c, a) in r.entries {
-                columns.append(Int32(c))
-                values.append(a)
-            }
-            starts.append(Int32(columns.count))
-        }
-        Clp_addRows(model, Int32(rows.count), rows.map(\.lower), rows.map(\.upper), starts, columns, values)
+        let m = Self.compressed(rows.map(\.entries))
+        Clp_addRows(model, Int32(rows.count), rows.map(\.lower), rows.map(\.upper), m.starts, m.indices, m.values)
     }
 
     /// Adds columns with bounds, objective coefficient and entries [(row, value)].
     func addColumns(_ cols: [(lower: Double, upper: Double, cost: Double, entries: [(Int, Double)])]) {
         guard !cols.isEmpty else { return }
-        var starts: [Int32] = [0]
-        var rows: [Int32] = []
-        var values: [Double] = []
-        for c in cols {
-            for (r, a) in c.entries {
-                rows.append(Int32(r))
-                values.append(a)
-            }
-            starts.append(Int32(rows.count))
-        }
+        let m = Self.compressed(cols.map(\.entries))
         Clp_addColumns(
-            model, Int32(cols.count), cols.map(\.lower), cols.map(\.upper), cols.map(\.cost), starts, rows, values)
+            model, Int32(cols.count), cols.map(\.lower), cols.map(\.upper), cols.map(\.cost), m.starts, m.indices,
+            m.values)
     }
 
     /// Deletes rows (model indices); the remaining rows keep their order and the basis stays valid when the

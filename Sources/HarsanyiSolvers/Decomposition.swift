@@ -64,7 +64,7 @@ public enum Decomposition {
             return r
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let v = try host ?? readDouble(device!, backend)
+        let v = try host ?? backend.readDoubles(device!)
         let full = try DecompositionLP(v: v, mode: mode, qthres: settings.qthres)  // checks v and the bound
         let found = Array(Set(try nullPlayers(of: device, v: v, backend: backend) + knownNull)).sorted()
         let null = settings.reduceNullPlayers ? found : []
@@ -163,8 +163,4 @@ public enum Decomposition {
             iterations: r.settings.iterations, solvedPlayers: r.n)
     }
 
-    static func readDouble(_ b: DeviceBuffer, _ backend: some SparsifierOps) throws -> [Double] {
-        b.precision == .float32
-            ? try backend.read(b, as: Float.self).map(Double.init) : try backend.read(b, as: Double.self)
-    }
 }
