@@ -101,6 +101,10 @@ struct Extract: ParsableCommand {
             guard !(keepEmpty && subtractEmpty) else {
                 throw HarsanyiError.invalidArgument("--keep-empty and --subtract-empty contradict")
             }
+            guard reward != .binary || full.count == 1 else {  // else v would silently be ±z_0 of a multi-logit model
+                throw HarsanyiError.invalidArgument(
+                    "--output binary needs a single-logit model; this one gives \(full.count) outputs (use log-odds)")
+            }
             let classes = reward == .binary ? 2 : full.count
             let predicted: Int = reward == .binary ? (full[0] >= 0 ? 1 : 0) : Self.argmax(full)
             let (y, targetRule) = try TargetChoice.resolve(target, labels: labels, index: index, classes: classes) {

@@ -235,8 +235,7 @@ struct ExtractCLITests {
         }
         #expect(
             worst <= 1,
-            "\(context): I_and(\(at)) = \(got[at]) vs \(ref[at]): error \(abs(got[at] - ref[at])) is \(worst)× its bound"
-        )
+            "\(context): I_and(\(at)) = \(got[at]) vs \(ref[at]): error \(abs(got[at] - ref[at])), \(worst)× its bound")
         let ior = try NPY.read(dir + "/Ior.npy").doubles()
         #expect(ior.allSatisfy { $0 == 0 }, "\(context): Ior is not zero in mode and")
     }
@@ -303,6 +302,7 @@ struct ExtractCLITests {
         case tensorSize = "tensor: baseline of the wrong size"
         case maskAtUnknown = "--mask-at an unknown tensor"
         case contradictingFlags = "--keep-empty with --subtract-empty"
+        case binaryMultiLogit = "--output binary on a two-logit model"
 
         var testDescription: String { rawValue }
 
@@ -315,6 +315,7 @@ struct ExtractCLITests {
             case .tensorSize: "baseline has 63 elements"
             case .maskAtUnknown: "no tensor named"
             case .contradictingFlags: "contradict"
+            case .binaryMultiLogit: "single-logit"
             }
         }
 
@@ -340,6 +341,8 @@ struct ExtractCLITests {
                 return lenet + ["--players", "grid:2x2", "--baseline", "tensor:\(dir)/base.npy"]
             case .maskAtUnknown: return lenet + ["--players", "grid:2x2", "--mask-at", "no_such_tensor"]
             case .contradictingFlags: return lenet + ["--players", "grid:2x2", "--keep-empty", "--subtract-empty"]
+            case .binaryMultiLogit:
+                return ["--model", onnx + "/mlp_breast_cancer.onnx"] + mlpSample + ["--output", "binary"]
             }
         }
     }

@@ -266,8 +266,9 @@ def main():
     for f in OUT.iterdir():
         if f.name != "README.md":
             f.unlink()
-    lenet, resnet, mlp = (rel(f"onnx/{m}.onnx") for m in ("lenet_digits", "resnet_digits", "mlp_breast_cancer"))
-    lenet_x, resnet_x, mlp_x = (rel(f"onnx/{m}.inputs.npy") for m in ("lenet_digits", "resnet_digits", "mlp_breast_cancer"))
+    names = ("lenet_digits", "resnet_digits", "mlp_breast_cancer")
+    lenet, resnet, mlp = (rel(f"onnx/{m}.onnx") for m in names)
+    lenet_x, resnet_x, mlp_x = (rel(f"onnx/{m}.inputs.npy") for m in names)
     lenet_labels = np.load(ONNX_DIR / "lenet_digits.labels.npy")
     mlp_binary = make_binary_mlp()
 
@@ -427,8 +428,9 @@ def main():
         f.write("\n")
     total = sum(p.stat().st_size for p in OUT.iterdir())
     for c in cases:
-        print(f"{c['name']}: n={c['n']} target={c['target']} v(N)={c['v_full']:.4f} v(empty)={c['model_v_empty']:.4f} "
-              f"min effect {c['min_player_effect']:.3f} max|I|={c['max_abs_iand']:.3f} logit scale {c['logit_scale']:.2f}")
+        print(f"{c['name']}: n={c['n']} target={c['target']} v(N)={c['v_full']:.4f} "
+              f"v(empty)={c['model_v_empty']:.4f} min effect {c['min_player_effect']:.3f} "
+              f"max|I|={c['max_abs_iand']:.3f} logit scale {c['logit_scale']:.2f}")
     print(f"{len(list(OUT.iterdir()))} files, {total} bytes")
 
 
