@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ("and", "or", "zeta", "zeta-superset", "mobius-superset")
+KINDS = ("and", "or", "zeta", "zeta-superset", "mobius-superset", "or-inverse", "or-transpose")
 
 
 def players(size):
@@ -71,7 +71,15 @@ def butterfly(a, subtract=True, superset=False):
 
 
 def transform(v, kind):
-    """The `kind` transform of v along its last axis, in float64 (a new array)."""
+    """The `kind` transform of v along its last axis, in float64 (a new array).
+
+    The OR family is written from its definitions, not from the Swift code's step lists:
+    or:           I(S) = -sum_{T subset S} (-1)^{|S|-|T|} v(N minus T) for S nonempty, I(empty) = v(empty),
+                  i.e. minus the Moebius transform of the index-reversed v (N minus T = (2^n - 1) - T);
+    or-inverse:   v(S) = I(empty) + sum_{T meets S} I(T) = I(empty) + total - sum_{T subset N minus S} I(T);
+    or-transpose: (M_or^T y)(L) = y(empty)[L = empty] - sum_{S nonempty} (-1)^{|S|+|L|+n} y(S)[L contains N minus S],
+                  i.e. minus the index-reversed superset Moebius transform of y with y(empty) set to 0.
+    """
     v = np.asarray(v, dtype=np.float64)
     if kind == "or":
         out = np.ascontiguousarray(v[..., ::-1])  # index complement: N\T = (2^n - 1) - T
@@ -79,12 +87,47 @@ def transform(v, kind):
         np.negative(out, out=out)
         out[..., 0] = v[..., 0]
         return out
+    if kind == "or-inverse":
+        below = butterfly(np.array(v, dtype=np.float64, order="C", copy=True), subtract=False)
+        total = below[..., -1:]
+        return v[..., :1] + total - np.ascontiguousarray(below[..., ::-1])
+    if kind == "or-transpose":
+        y = np.array(v, dtype=np.float64, order="C", copy=True)
+        y[..., 0] = 0
+        out = -np.ascontiguousarray(butterfly(y, subtract=True, superset=True)[..., ::-1])
+        out[..., 0] += v[..., 0]
+        return out
     out = np.array(v, dtype=np.float64, order="C", copy=True)
     return butterfly(out, subtract=kind in ("and", "mobius-superset"), superset=kind.endswith("superset"))
 
 
+def magnitude(v, kind):
+    """Per output entry, the sum of the absolute values of the terms the transform adds, and the depth of the
+    longest chain of roundings that produce it: float arithmetic then errs by at most depth * u * magnitude
+    (u the unit round-off; the standard bound for a summation tree of that depth, plus exact sign changes)."""
+    a = np.abs(np.asarray(v, dtype=np.float64))
+    n = players(a.shape[-1])
+    if kind in ("and", "zeta"):
+        return butterfly(np.array(a, order="C"), subtract=False), n
+    if kind in ("mobius-superset", "zeta-superset"):
+        return butterfly(np.array(a, order="C"), subtract=False, superset=True), n
+    if kind == "or":
+        out = butterfly(np.ascontiguousarray(a[..., ::-1]), subtract=False)
+        out[..., 0] = a[..., 0]
+        return out, n
+    if kind == "or-inverse":
+        below = butterfly(np.array(a, order="C"), subtract=False)
+        return a[..., :1] + below[..., -1:] + np.ascontiguousarray(below[..., ::-1]), n + 2
+    y = np.array(a, order="C")
+    y[..., 0] = 0
+    out = np.ascontiguousarray(butterfly(y, subtract=False, superset=True)[..., ::-1])
+    out[..., 0] += a[..., 0]
+    return out, n + 1
+
+
 def verify(in_path, out_path, kind):
-    """Compare OUT with the float64 transform of IN; returns True if within tolerance."""
+    """Compare OUT with the float64 transform of IN, entry by entry, within depth * u * magnitude (see magnitude();
+    u of IN's type, the precision the transform ran in); returns True if every entry is within its bound."""
     x = np.load(in_path)
     y = np.load(out_path)
     if x.shape != y.shape:
@@ -92,11 +135,16 @@ def verify(in_path, out_path, kind):
         return False
     n = players(x.shape[-1])
     expected = transform(x, kind)
-    err = float(np.abs(expected - y.astype(np.float64)).max())
-    tol = 1e-4 * max(1.0, float(np.abs(x).max())) * n
-    ok = err <= tol
-    print(f"{kind}: n={n}, shape {x.shape}, IN {x.dtype}, OUT {y.dtype}: max abs err {err:.3e} "
-          f"(tolerance {tol:.3e}) {'OK' if ok else 'FAIL'}")
+    err = np.abs(expected - y.astype(np.float64))
+    mag, depth = magnitude(x, kind)
+    u = float(np.finfo(x.dtype if x.dtype in (np.float32, np.float64) else np.float64).eps) / 2
+    tol = max(depth, 1) * u * mag
+    ratio = float((err / np.maximum(tol, np.finfo(np.float64).tiny)).max())
+    ok = bool((err <= tol).all())
+    worst = int(np.argmax(err - tol))
+    print(f"{kind}: n={n}, shape {x.shape}, IN {x.dtype}, OUT {y.dtype}: max abs err {float(err.max()):.3e}, "
+          f"worst error/bound {ratio:.3f} (bound {depth} u |terms| at entry {worst}: {float(tol.flat[worst]):.3e}) "
+          f"{'OK' if ok else 'FAIL'}")
     return ok
 
 
@@ -114,6 +162,8 @@ def selfcheck():
             "zeta": np.abs(m_and),  # 1[T subset S] = inverse of M_and
             "zeta-superset": np.abs(m_and).T,
             "mobius-superset": m_and.T,
+            "or-inverse": np.rint(np.linalg.inv(or_matrix(n))),  # M_or is unimodular: its inverse is 0/1
+            "or-transpose": or_matrix(n).T,
         }
         v = rng.normal(size=(3, 1 << n))
         for kind in KINDS:
@@ -121,8 +171,57 @@ def selfcheck():
             if err > 1e-12:
                 print(f"FAIL n={n} {kind}: max abs err {err:.2e}")
                 ok = False
-    print("self-check passed: all kinds match the dense matrices for n = 1..8" if ok else "self-check FAILED")
+    ok = bound_check() and ok
+    print("self-check passed: all kinds match the dense matrices for n = 1..8; the error bound holds for float32 "
+          "butterflies and catches one dropped term" if ok else "self-check FAILED")
     return ok
+
+
+def bound_check(n=14, seed=3):
+    """verify()'s bound both ways: a float32 computation of each kind (numpy, same butterflies) lies within it, and
+    the same computation with one input term dropped (the smallest plausible bug) lies outside it."""
+    import os
+    import tempfile
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, 1 << n).astype(np.float32)
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
+        np.save(src, x)
+        for kind in KINDS:
+            y32 = float32_transform(x, kind)
+            np.save(dst, y32)
+            if not verify(src, dst, kind):
+                print(f"FAIL: float32 {kind} (seed {seed}) exceeds the bound")
+                ok = False
+            dropped = x.copy()
+            dropped[int(rng.integers(1, x.size - 1))] = 0  # one term lost
+            np.save(dst, float32_transform(dropped, kind))
+            if verify(src, dst, kind):
+                print(f"FAIL: a dropped term in {kind} (seed {seed}) passes the bound")
+                ok = False
+    return ok
+
+
+def float32_transform(x, kind):
+    """transform() carried out in float32 (every add rounded to float32), for bound_check."""
+    x = np.asarray(x, dtype=np.float32)
+    if kind == "or":
+        out = np.ascontiguousarray(x[::-1])
+        butterfly(out)
+        out = -out
+        out[0] = x[0]
+        return out
+    if kind == "or-inverse":
+        below = butterfly(x.copy(), subtract=False)
+        return (x[0] + below[-1]) - np.ascontiguousarray(below[::-1])
+    if kind == "or-transpose":
+        y = x.copy()
+        y[0] = 0
+        out = -np.ascontiguousarray(butterfly(y, subtract=True, superset=True)[::-1])
+        out[0] += x[0]
+        return out
+    return butterfly(x.copy(), subtract=kind in ("and", "mobius-superset"), superset=kind.endswith("superset"))
 
 
 def median_ms(fn, repeats, setup=lambda: None):
