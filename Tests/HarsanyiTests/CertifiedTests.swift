@@ -87,7 +87,22 @@ struct CertifiedTests {
         #expect(abs(lp.loss(p: p, q: q) - x.loss) <= 1e-9 * scale, "\(c): loss from p, q")
     }
 
-    @Test("null players: found on both backends, removal exact (reduced = full LP = the n = 6 source's optimum)")
+    @Test(
+        "null players on OpenCL: found by the device kernel in float32 and float64",
+        .enabled(if: TestBackends.openCLByStyle.values.first?.supports(.float64) == true, Self.float64Skip))
+    func nullPlayersOpenCL() throws {
+        let null = try #require(
+            OracleCase.all.first { $0.name == "synthetic_n8_null_2_5" && $0.mode == .pq && !$0.subtracted })
+        let v = try null.v
+        let cl = TestBackends.opencl(.cpuStyle)
+        for precision in [Precision.float32, .float64] {
+            let b = try cl.makeBuffer(count: v.count, precision: precision)
+            if precision == .float32 { try cl.write(v.map { Float($0) }, to: b) } else { try cl.write(v, to: b) }
+            #expect(try cl.nullPlayers(b) == [2, 5], "OpenCL \(precision)")
+        }
+    }
+
+    @Test("null players on the CPU path: found, removal exact (reduced = full LP = the n = 6 source's optimum)")
     func nullPlayers() throws {
         let null = try #require(
             OracleCase.all.first { $0.name == "synthetic_n8_null_2_5" && $0.mode == .pq && !$0.subtracted })
@@ -95,13 +110,6 @@ struct CertifiedTests {
             OracleCase.all.first { $0.name == "synthetic_n6_planted" && $0.mode == .pq && !$0.subtracted })
         let v = try null.v
         #expect(NullPlayers.find(v) == [2, 5])
-        if let cl = TestBackends.openCLByStyle.values.first {
-            for precision in [Precision.float32, .float64] where cl.supports(precision) {
-                let b = try cl.makeBuffer(count: v.count, precision: precision)
-                if precision == .float32 { try cl.write(v.map { Float($0) }, to: b) } else { try cl.write(v, to: b) }
-                #expect(try cl.nullPlayers(b) == [2, 5], "OpenCL \(precision)")
-            }
-        }
         var perturbed = v
         perturbed[1 << 5] += 1e-12  // {5} and {2, 5} differ from ∅ and {2}: player 5 is no longer null, 2 still is
         perturbed[1 << 5 | 1 << 2] += 1e-12
@@ -140,16 +148,26 @@ struct CertifiedTests {
     }
 
     @Test(
-        "pdlp: bound never above the optimum, loss never below it, both backends agree; small n certified",
+        "pdlp on the CPU path: bound never above the optimum, loss never below it; small n certified",
         arguments: ["synthetic_n4_planted", "synthetic_n6_gaussian", "breast_cancer_mlp_n10_s517"])
-    func pdlp(name: String) throws {
+    func pdlpCPU(name: String) throws { try pdlp(name: name, backends: [TestBackends.cpu]) }
+
+    @Test(
+        "pdlp on OpenCL (float64) as on the CPU path, and both backends agree",
+        .enabled(if: TestBackends.openCLByStyle.values.first?.supports(.float64) == true, Self.float64Skip),
+        arguments: ["synthetic_n4_planted", "synthetic_n6_gaussian", "breast_cancer_mlp_n10_s517"])
+    func pdlpOpenCL(name: String) throws {
+        try pdlp(name: name, backends: [TestBackends.cpu, TestBackends.opencl(.cpuStyle)])
+    }
+
+    static let float64Skip: Comment = "no OpenCL device with float64 (cl_khr_fp64): \(TestBackends.skipReason)"
+
+    func pdlp(name: String, backends: [any SparsifierOps]) throws {
         let c = try #require(OracleCase.all.first { $0.name == name && $0.mode == .pq && $0.subtracted })
         var s = settings(.pq, .pdlp)
         s.precision = .float64
         s.iterations = name.hasPrefix("synthetic_n4") ? 40_000 : 3_000
         s.gapTolerance = 1e-3
-        var backends: [any SparsifierOps] = [TestBackends.cpu]
-        if let cl = TestBackends.openCLByStyle.values.first, cl.supports(.float64) { backends.append(cl) }
         var losses: [Double] = []
         for backend in backends {
             let r = try Decomposition.run(v: try c.v, settings: s, backend: backend)

@@ -49,7 +49,7 @@ def structured_rewards(n, rng, n_and, n_or, noise):
     return v + rng.normal(0.0, noise, 1 << n)
 
 
-# name, n, mode, lr, iterations, seed, reward kind, description
+# name, n, mode, lr, iterations, seed, reward kind, description (names ending in _recenter re-centre q: qtricks)
 CASES = (
     ("n3_gaussian_pq", 3, "pq", 1e-2, 50, 3, "gaussian", "v ~ N(0, 1), i.i.d."),
     ("n5_structured_pq", 5, "pq", 1e-3, 300, 5, "structured",
@@ -59,6 +59,10 @@ CASES = (
     ("n8_logodds_q", 8, "q", 1e-4, 500, 8, "logodds", "log-odds-like v ~ N(0, 3), i.i.d."),
     ("n10_structured_pq", 10, "pq", 1e-5, 1000, 10, "structured",
      "bias + 6 planted AND and 4 planted OR terms (orders 1-3, weights N(0, 2)) + N(0, 0.05) noise"),
+    ("n8_logodds_pq_recenter", 8, "pq", 1e-4, 500, 8, "logodds",
+     "log-odds-like v ~ N(0, 3), i.i.d.; q re-centred to zero mean after every step (--recenter-q)"),
+    ("n6_structured_q_recenter", 6, "q", 1e-3, 300, 6, "structured",
+     "bias + 6 planted AND and 4 planted OR terms + N(0, 0.05) noise; q re-centred after every step (--recenter-q)"),
 )
 
 
@@ -76,7 +80,8 @@ def rewards_for(kind, n, seed):
 def main():
     for name, n, mode, lr, iterations, seed, kind, description in CASES:
         v = rewards_for(kind, n, seed)
-        out = sparsify(v, mode, QTHRES, lr, iterations)
+        qtricks = name.endswith("_recenter")
+        out = sparsify(v, mode, QTHRES, lr, iterations, qtricks=qtricks)
         case_dir = FIXTURES / name
         case_dir.mkdir(parents=True, exist_ok=True)
         np.save(case_dir / "rewards.npy", v)
@@ -88,7 +93,7 @@ def main():
             "qthres": QTHRES,
             "lr": lr,
             "iterations": iterations,
-            "qtricks": False,
+            "qtricks": qtricks,
             "seed": seed,
             "description": description,
             "min_abs_interaction": float(out["min_abs"].min()),
