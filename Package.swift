@@ -14,6 +14,8 @@
 //   HarsanyiSolvers     the certified decomposition: null players, the exact LP optimum (CLP, row and column
 //                       generation) and the dispatch over every optimiser (the one place that picks one).
 //   HarsanyiONNX        ONNX import: graph, constant folding, shape inference, operators on the CPU (OpenBLAS).
+//   HarsanyiAnalysis    studies across samples: dataset-run indices, order statistics, generalisation metrics.
+//   HarsanyiPlot        SVG figures (scales, ticks, axes, legends, bars, lines, images): pure Swift, no dependencies.
 //   HarsanyiCLI         the `harsanyi` command (swift-argument-parser).
 //   HarsanyiTestSupport naive Double references and seeded generators, for tests only (not public API).
 //
@@ -53,10 +55,13 @@ let package = Package(
             name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["regenerate.sh"]),
         .target(name: "HarsanyiONNX", dependencies: ["HarsanyiCore", "ONNXProto", "CBLAS"]),
+        .target(name: "HarsanyiAnalysis", dependencies: ["HarsanyiCore"]),
+        .target(name: "HarsanyiPlot"),
         .executableTarget(
             name: "HarsanyiCLI",
             dependencies: [
-                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiSolvers",
+                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiSolvers", "HarsanyiAnalysis",
+                "HarsanyiPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "HarsanyiTestSupport", dependencies: ["HarsanyiCore"]),
@@ -64,6 +69,8 @@ let package = Package(
             name: "HarsanyiTests",
             dependencies: [
                 "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiSolvers", "ONNXProto", "HarsanyiTestSupport",
+                "HarsanyiPlot",
+                "HarsanyiAnalysis",
             ]),
     ]
 )

@@ -74,101 +74,137 @@ struct Extract: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @OptionGroup var options: BackendOptions
 
+    @OptionGroup var dataset: DatasetOptions
+
     func run() throws {
         try reportingErrors {
             let rule = try engine.rule()
-            try ResultDirectory.checkWritable(result.out, force: result.force)
-            guard ["present", "masked"].contains(background) else { throw HarsanyiError.invalidArgument("--background must be present or masked") }
-            let (m, sampleTensor) = try sampleOptions.load()
-            let sampleShape = Array(sampleTensor.shape.dropFirst())
-            let players = sampleOptions.players, model = sampleOptions.model, input = sampleOptions.input, index = sampleOptions.index
-            // Players and baseline index the tensor that is masked: the input, or --mask-at's tensor.
-            let maskShape = maskAt == nil ? sampleShape : try SuffixPlan(model: m, start: maskAt!, sample: sampleTensor).sampleShape
-            let spec = try PlayerSpec.parse(players)
-            let playerLists = try spec.resolve(sampleShape: maskShape)
-            let base = try Baseline.parse(baseline).resolve(count: maskShape.reduce(1, *))
-            let n = playerLists.count
-            let total = 1 << n
-            let selection = try options.select(requirement: BackendRequirement(count: total, precision: engine.precision, buffers: 11, sparsifier: true))
-            let driver = try Self.maskedForward(
-                backend: selection.backend, model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists, baseline: base,
-                maskBackground: background == "masked", batch: batch,
-                linearity: !noLinearity)
-            let full = try m.run(sampleTensor).asFloats
-            guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
-                throw HarsanyiError.invalidArgument("the model's output on the unmasked sample is empty or has NaN/Inf values")
+            guard ["present", "masked"].contains(background) else {
+                throw HarsanyiError.invalidArgument("--background must be present or masked")
             }
             guard !(keepEmpty && subtractEmpty) else {
                 throw HarsanyiError.invalidArgument("--keep-empty and --subtract-empty contradict")
             }
-            guard reward != .binary || full.count == 1 else {  // else v would silently be ±z_0 of a multi-logit model
-                throw HarsanyiError.invalidArgument(
-                    "--output binary needs a single-logit model; this one gives \(full.count) outputs (use log-odds)")
+            if dataset.active {
+                try DatasetRun(extract: self, rule: rule).run()
+                return
             }
-            let classes = reward == .binary ? 2 : full.count
-            let predicted: Int = reward == .binary ? (full[0] >= 0 ? 1 : 0) : Self.argmax(full)
-            let (y, targetRule) = try TargetChoice.resolve(target, labels: labels, index: index, classes: classes) {
-                predicted
-            }
-            Console.note("target class \(y): \(targetRule)")
-            // Cells whose elements all equal the baseline: masking them changes no input (reported and removed).
-            let structuralNull = NullPlayers.structural(
-                players: driver.players, sample: driver.sample, baseline: driver.baseline)
-            let start = DispatchTime.now().uptimeNanoseconds
-            let bar = ProgressBar(label: "masked forwards", total: total, unit: "samples")
-            defer { bar.finish() }  // also when a batch fails: the error line starts on a line of its own
-            let progress: (Int) -> Void = { done in
-                bar.update(done)
-                if done >= total { bar.finish() }
-            }
-            // On OpenCL, masked inputs (or the shortcut's rows) are made on the device and v stays there for the engine.
-            var onDevice: DeviceMaskedForward?
-            if let cl = selection.backend as? OpenCLBackend, driver.runner is OpenCLModel {
-                onDevice = try DeviceMaskedForward(driver, batch: driver.batchSize, backend: cl)
-            }
-            let r: InteractionResult
-            let forwardSeconds: Double
-            var emptyValue = 0.0  // v(∅) as the model gave it (subtracted unless --keep-empty)
-            if let onDevice {
-                let vBuffer = try onDevice.rewards(kind: reward, target: y, precision: engine.precision, progress: progress)
-                if !keepEmpty, let ops = selection.backend as? any SparsifierOps {  // v ← v − v(∅), on the device
-                    let v0 = try selection.backend.makeBuffer(count: 1, precision: vBuffer.precision)
-                    try selection.backend.copyElement(from: vBuffer, at: 0, to: v0, at: 0)
-                    try ops.subtract(vBuffer, scalarAt: 0, of: v0)
-                    emptyValue = try selection.backend.readDoubles(v0)[0]
-                }
-                try selection.backend.finish()
-                forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                r = try engine.run(device: vBuffer, backend: selection.backend, knownNull: structuralNull)
-            } else {
-                var v = try driver.rewards(kind: reward, target: y, progress: progress)
-                forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                emptyValue = v[0]
-                if !keepEmpty { let v0 = v[0]; v = v.map { $0 - v0 } }
-                r = try engine.run(v: v, backend: selection.backend, knownNull: structuralNull)
-            }
-            // A model the CPU program cannot compile (or only in part) runs through the interpreter: say so.
-            var backendNote = onDevice != nil ? driver.executor + ", masked inputs and v on the device" : driver.executor
-            if let cpu = driver.runner as? CPUSuffixRunner, cpu.status != "compiled" {
-                Console.note("masked forwards on the CPU path: \(cpu.status)")
-                backendNote += ", " + cpu.status
-            }
-            let extra: [String: Any] = [
-                "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
-                "baseline": baseline, "background": background, "target": y, "target_rule": targetRule,
-                "output": reward.rawValue,
-                "subtract_empty": !keepEmpty, "model_v_empty": keepEmpty ? r.v[0] : emptyValue,
-                "forward_seconds_with_setup": forwardSeconds,
-                "forward_backend": backendNote,
-                "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
-                "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
-            ]
-            // The time includes set-up: compiling the CPU program or the device plan and, on PoCL, its first-use kernel builds.
-            print(String(format: "%@ sample %d, target class %d, %d masked forwards in %.2f s with set-up (%.0f samples/s on %@%@%@)", model, index, y, total,
-                         forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor,
-                         driver.usesLinearity ? ", linearity shortcut" : "", onDevice != nil ? ", on the device" : ""))
-            try result.write(r, rule: rule, extra: extra)
+            try ResultDirectory.checkWritable(result.out, force: result.force)
+            let (m, sampleTensor) = try sampleOptions.load()
+            let n = try playerLists(model: m, sample: sampleTensor).count
+            let selection = try options.select(requirement: requirement(n: n))
+            let one = try extractSample(model: m, sample: sampleTensor, index: sampleOptions.index, selection: selection)
+            print(one.line)
+            try result.write(one.result, rule: rule, extra: one.extra)
         }
+    }
+
+    /// What the backend must hold for n players: v, I_and, I_or, p, q and the optimisers' state (11 vectors).
+    func requirement(n: Int) -> BackendRequirement {
+        BackendRequirement(count: 1 << n, precision: engine.precision, buffers: 11, sparsifier: true)
+    }
+
+    /// The players' element lists in the tensor that is masked (the input, or --mask-at's tensor).
+    func playerLists(model m: ONNXModel, sample: Tensor) throws -> [[Int]] {
+        let sampleShape = Array(sample.shape.dropFirst())
+        let maskShape =
+            maskAt == nil ? sampleShape : try SuffixPlan(model: m, start: maskAt!, sample: sample).sampleShape
+        return try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: maskShape)
+    }
+
+    /// One sample's extraction: 2^n masked forwards on the selected backend, then the engine. Returns the result,
+    /// the summary's extra keys and the line `extract` prints. `quiet` mutes the per-phase progress bars (a
+    /// dataset run shows one bar over all samples).
+    func extractSample(model m: ONNXModel, sample sampleTensor: Tensor, index: Int, selection: BackendSelection)
+        throws -> (result: InteractionResult, extra: [String: Any], line: String, target: Int, predicted: Int)
+    {
+        let sampleShape = Array(sampleTensor.shape.dropFirst())
+        let maskShape =
+            maskAt == nil ? sampleShape : try SuffixPlan(model: m, start: maskAt!, sample: sampleTensor).sampleShape
+        let players = sampleOptions.players, model = sampleOptions.model, input = sampleOptions.input
+        let playerLists = try PlayerSpec.parse(players).resolve(sampleShape: maskShape)
+        let base = try Baseline.parse(baseline).resolve(count: maskShape.reduce(1, *))
+        let n = playerLists.count
+        let total = 1 << n
+        let driver = try Self.maskedForward(
+            backend: selection.backend, model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists,
+            baseline: base, maskBackground: background == "masked", batch: batch, linearity: !noLinearity)
+        let full = try m.run(sampleTensor).asFloats
+        guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
+            throw HarsanyiError.invalidArgument("the model's output on the unmasked sample is empty or has NaN/Inf values")
+        }
+        if reward == .binary && full.count != 1 {
+            throw HarsanyiError.invalidArgument(
+                "--output binary needs a single-logit model; this one gives \(full.count) outputs (use log-odds)")
+        }
+        let classes = reward == .binary ? 2 : full.count
+        let predicted: Int = reward == .binary ? (full[0] >= 0 ? 1 : 0) : Self.argmax(full)
+        let (y, targetRule) = try TargetChoice.resolve(target, labels: labels, index: index, classes: classes) {
+            predicted
+        }
+        if !ProgressBar.muted { Console.note("target class \(y): \(targetRule)") }
+        // Cells whose elements all equal the baseline: masking them changes no input (reported and removed).
+        let structuralNull = NullPlayers.structural(
+            players: driver.players, sample: driver.sample, baseline: driver.baseline)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let bar = ProgressBar(label: "masked forwards", total: total, unit: "samples")
+        defer { bar.finish() }  // also when a batch fails: the error line starts on a line of its own
+        let progress: (Int) -> Void = { done in
+            bar.update(done)
+            if done >= total { bar.finish() }
+        }
+        // On OpenCL, masked inputs (or the shortcut's rows) are made on the device and v stays there for the engine.
+        var onDevice: DeviceMaskedForward?
+        if let cl = selection.backend as? OpenCLBackend, driver.runner is OpenCLModel {
+            onDevice = try DeviceMaskedForward(driver, batch: driver.batchSize, backend: cl)
+        }
+        let r: InteractionResult
+        let forwardSeconds: Double
+        var emptyValue = 0.0  // v(∅) as the model gave it (subtracted unless --keep-empty)
+        if let onDevice {
+            let vBuffer = try onDevice.rewards(kind: reward, target: y, precision: engine.precision, progress: progress)
+            if !keepEmpty, let ops = selection.backend as? any SparsifierOps {  // v ← v − v(∅), on the device
+                let v0 = try selection.backend.makeBuffer(count: 1, precision: vBuffer.precision)
+                try selection.backend.copyElement(from: vBuffer, at: 0, to: v0, at: 0)
+                try ops.subtract(vBuffer, scalarAt: 0, of: v0)
+                emptyValue = try selection.backend.readDoubles(v0)[0]
+            }
+            try selection.backend.finish()
+            forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            r = try engine.run(device: vBuffer, backend: selection.backend, knownNull: structuralNull)
+        } else {
+            var v = try driver.rewards(kind: reward, target: y, progress: progress)
+            forwardSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            emptyValue = v[0]
+            if !keepEmpty {
+                let v0 = v[0]
+                v = v.map { $0 - v0 }
+            }
+            r = try engine.run(v: v, backend: selection.backend, knownNull: structuralNull)
+        }
+        // A model the CPU program cannot compile (or only in part) runs through the interpreter: say so.
+        var backendNote = onDevice != nil ? driver.executor + ", masked inputs and v on the device" : driver.executor
+        if let cpu = driver.runner as? CPUSuffixRunner, cpu.status != "compiled" {
+            if !ProgressBar.muted { Console.note("masked forwards on the CPU path: \(cpu.status)") }
+            backendNote += ", " + cpu.status
+        }
+        let extra: [String: Any] = [
+            "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
+            "baseline": baseline, "background": background, "target": y, "target_rule": targetRule,
+            "output": reward.rawValue, "predicted": predicted,
+            "subtract_empty": !keepEmpty, "model_v_empty": keepEmpty ? r.v[0] : emptyValue,
+            "forward_seconds_with_setup": forwardSeconds,
+            "forward_backend": backendNote,
+            "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
+            "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
+        ]
+        // The time includes set-up: compiling the CPU program or the device plan and, on PoCL, its first-use kernel
+        // builds.
+        let line = String(
+            format: "%@ sample %d, target class %d, %d masked forwards in %.2f s with set-up (%.0f samples/s on %@%@%@)",
+            model, index, y, total, forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor,
+            driver.usesLinearity ? ", linearity shortcut" : "", onDevice != nil ? ", on the device" : "")
+        return (r, extra, line, y, predicted)
     }
 }
 

@@ -4,6 +4,9 @@ import Foundation
 /// times a second, ended with a newline by `finish`. Otherwise (a log file, CI): one line every 5 s. Nothing is
 /// shown for phases that end within their first second.
 final class ProgressBar {
+    /// While set, new bars draw nothing (a dataset run shows one bar over its samples, not each sample's phases).
+    nonisolated(unsafe) static var muted = false
+    private let silent = ProgressBar.muted
     private let label: String
     private let total: Int
     private let unit: String
@@ -26,7 +29,7 @@ final class ProgressBar {
     func update(_ done: Int, detail: String = "") {
         let now = DispatchTime.now().uptimeNanoseconds
         let elapsed = Double(now - start) * 1e-9
-        guard elapsed >= 1 else { return }
+        guard elapsed >= 1, !silent else { return }
         let interval: UInt64 = terminal ? 100_000_000 : 5_000_000_000
         guard !drawn || now - lastDraw >= interval || done >= total else { return }
         lastDraw = now
