@@ -60,7 +60,9 @@ public struct OrderStatistics {
     public let normalized: Bool
 
     public init(_ run: RunSamples, threshold: SalientThreshold, normalize: Bool) {
-        let n = run.n, count = 1 << n, samples = run.samples
+        let n = run.n
+        let count = 1 << n
+        let samples = run.samples
         let thresholds = threshold.values(run)
         let spread = samples.map { abs($0.spread) }.reduce(0, +) / Double(samples.count)
         let scale = normalize && spread > 0 ? 1 / spread : 1
@@ -79,7 +81,11 @@ public struct OrderStatistics {
                         signed[k][slot] += value
                         if threshold.isSalient(value, threshold: thresholds[x]) {
                             acc[k][slot].salientCount += 1
-                            if value > 0 { acc[k][slot].salientPositive += value } else { acc[k][slot].salientNegative += value }
+                            if value > 0 {
+                                acc[k][slot].salientPositive += value
+                            } else {
+                                acc[k][slot].salientNegative += value
+                            }
                         }
                     }
                 }
@@ -146,11 +152,12 @@ public struct OrderStatistics {
         rows.map { row in
             var out: [String: Any] = ["order": row.order, "subsets": row.subsets]
             for (name, a) in [("and", row.and), ("or", row.or), ("both", row.both)] {
-                out[name] = [
-                    "positive": a.positive, "negative": a.negative, "salient_positive": a.salientPositive,
-                    "salient_negative": a.salientNegative, "salient_count": a.salientCount, "mean_abs": a.meanAbs,
-                    "eta": a.eta, "eta_samples": a.etaSamples,
-                ] as [String: Any]
+                out[name] =
+                    [
+                        "positive": a.positive, "negative": a.negative, "salient_positive": a.salientPositive,
+                        "salient_negative": a.salientNegative, "salient_count": a.salientCount, "mean_abs": a.meanAbs,
+                        "eta": a.eta, "eta_samples": a.etaSamples,
+                    ] as [String: Any]
             }
             return out
         }

@@ -29,7 +29,8 @@ public struct RunIndex {
                 let existing = try read(path)
                 if let key = differingKey(existing.identity, identity) {
                     throw HarsanyiError.invalidArgument(
-                        "\(path) is a run with other settings (\(key) differs): use another --out, or --force to replace it")
+                        "\(path) is a run with other settings (\(key) differs): use another --out, or --force to replace it"
+                    )
                 }
                 try removeTemporaries(path)
                 return RunIndex(path: path, identity: identity, samples: existing.samples)
@@ -69,7 +70,9 @@ public struct RunIndex {
         var entry: [String: Any] = ["index": i, "status": status]
         if status == "done" { entry["folder"] = Self.folder(i) }
         if let target { entry["target"] = target } else if let old = samples[i]?["target"] { entry["target"] = old }
-        if let predicted { entry["predicted"] = predicted } else if let old = samples[i]?["predicted"] {
+        if let predicted {
+            entry["predicted"] = predicted
+        } else if let old = samples[i]?["predicted"] {
             entry["predicted"] = old
         }
         samples[i] = entry
@@ -81,8 +84,10 @@ public struct RunIndex {
     /// Writes run.json atomically.
     public func save() throws {
         let list = samples.keys.sorted().map { samples[$0]! }
-        let counts = Dictionary(grouping: list) { ($0["status"] as? String ?? "").split(separator: ":").first.map(String.init) ?? "" }
-            .mapValues(\.count)
+        let counts = Dictionary(grouping: list) {
+            ($0["status"] as? String ?? "").split(separator: ":").first.map(String.init) ?? ""
+        }
+        .mapValues(\.count)
         let json: [String: Any] = ["format": Self.format, "identity": identity, "samples": list, "counts": counts]
         let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(Array(data) + [10], to: path + "/" + Self.fileName)
@@ -91,7 +96,8 @@ public struct RunIndex {
     /// The first key whose value differs between two identities (compared as JSON), or nil.
     static func differingKey(_ a: [String: Any], _ b: [String: Any]) -> String? {
         for key in Set(a.keys).union(b.keys).sorted() {
-            let x = a[key].map { canonical($0) }, y = b[key].map { canonical($0) }
+            let x = a[key].map { canonical($0) }
+            let y = b[key].map { canonical($0) }
             if x != y { return key }
         }
         return nil
@@ -109,7 +115,8 @@ public struct RunIndex {
         let dir = path + "/samples"
         let fm = FileManager.default
         try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where name.contains(".tmp-") || name.contains(".old-") {
+        for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? []
+        where name.contains(".tmp-") || name.contains(".old-") {
             try? fm.removeItem(atPath: dir + "/" + name)
         }
     }

@@ -32,7 +32,8 @@ public struct RunSamples {
         for path in paths {
             let index = try RunIndex.read(path)
             if let first = identity {
-                for key in Self.sharedKeys where RunIndex.canonical(first[key] ?? "") != RunIndex.canonical(index.identity[key] ?? "") {
+                for key in Self.sharedKeys
+                where RunIndex.canonical(first[key] ?? "") != RunIndex.canonical(index.identity[key] ?? "") {
                     throw HarsanyiError.invalidArgument(
                         "\(path) and \(paths[0]) cannot be pooled: their \(key) differs")
                 }
@@ -43,11 +44,14 @@ public struct RunSamples {
             for i in index.done {
                 let dir = path + "/" + RunIndex.folder(i)
                 let v = try NPY.read(dir + "/rewards.npy").doubles()
-                let iand = try NPY.read(dir + "/Iand.npy").doubles(), ior = try NPY.read(dir + "/Ior.npy").doubles()
+                let iand = try NPY.read(dir + "/Iand.npy").doubles()
+                let ior = try NPY.read(dir + "/Ior.npy").doubles()
                 guard v.count == 1 << n, iand.count == v.count, ior.count == v.count else {
                     throw HarsanyiError.badFile(path: dir, reason: "arrays are not 2^\(n) long")
                 }
-                samples.append(Sample(run: path, index: i, target: index.samples[i]?["target"] as? Int, v: v, iand: iand, ior: ior))
+                samples.append(
+                    Sample(run: path, index: i, target: index.samples[i]?["target"] as? Int, v: v, iand: iand, ior: ior)
+                )
             }
         }
         guard !samples.isEmpty else {

@@ -57,7 +57,8 @@ struct DatasetRun {
     var out: String { extract.result.out }
 
     func run() throws {
-        let opts = extract.dataset, so = extract.sampleOptions
+        let opts = extract.dataset
+        let so = extract.sampleOptions
         if opts.perClass != nil || opts.onlyCorrect, extract.labels == nil {
             throw HarsanyiError.invalidArgument("--per-class and --only-correct need --labels FILE.npy")
         }
@@ -67,7 +68,8 @@ struct DatasetRun {
         guard batch.shape.count >= 2, batch.shape[0] >= 1 else {
             throw HarsanyiError.badFile(path: so.input, reason: "expected a batch of samples, got shape \(batch.shape)")
         }
-        let sampleShape = Array(batch.shape.dropFirst()), size = sampleShape.reduce(1, *)
+        let sampleShape = Array(batch.shape.dropFirst())
+        let size = sampleShape.reduce(1, *)
         try m.checkInputShape([1] + sampleShape)
         let values = batch.floats()
         func sample(_ i: Int) -> Tensor {
@@ -86,13 +88,17 @@ struct DatasetRun {
         let selection = try extract.options.select(requirement: extract.requirement(n: playerLists.count))
 
         for (i, why) in plan.skipped { index.set(i, status: "skipped: \(why)") }
+        for i in plan.chosen where index.samples[i] == nil { index.set(i, status: "pending") }
+        try index.save()  // before any sample: a run killed from here on has its index, and resumes
         let bar = ProgressBar(label: "dataset run", total: plan.chosen.count, unit: "samples")
         ProgressBar.muted = true
         defer {
             ProgressBar.muted = false
             bar.finish()
         }
-        var resumed = 0, done = 0, failed: [String] = []
+        var resumed = 0
+        var done = 0
+        var failed: [String] = []
         for (k, i) in plan.chosen.enumerated() {
             let folder = out + "/" + RunIndex.folder(i)
             if FileManager.default.fileExists(atPath: folder + "/summary.json") {
@@ -128,7 +134,8 @@ struct DatasetRun {
         -> (chosen: [Int], skipped: [(Int, String)])
     {
         let opts = extract.dataset
-        var chosen: [Int] = [], skipped: [(Int, String)] = []
+        var chosen: [Int] = []
+        var skipped: [(Int, String)] = []
         var perClass: [Int: Int] = [:]
         for i in try opts.candidates(count: count) {
             if let labels, let k = opts.perClass, perClass[labels[i], default: 0] >= k { continue }
@@ -148,7 +155,8 @@ struct DatasetRun {
 
     /// What a rerun must share with the run folder to resume it.
     func identity(n: Int) throws -> [String: Any] {
-        let e = extract, s = e.engine.settings
+        let e = extract
+        let s = e.engine.settings
         var id: [String: Any] = [
             "model": e.sampleOptions.model, "model_fingerprint": try Self.fingerprint(e.sampleOptions.model),
             "input": e.sampleOptions.input, "input_fingerprint": try Self.fingerprint(e.sampleOptions.input),
@@ -184,7 +192,8 @@ struct DatasetRun {
     static func readLabels(_ path: String, count: Int) throws -> [Int] {
         let a = try NPY.read(path)
         guard a.shape.count == 1, a.shape[0] == count else {
-            throw HarsanyiError.badFile(path: path, reason: "expected \(count) labels (one per sample), shape \(a.shape)")
+            throw HarsanyiError.badFile(
+                path: path, reason: "expected \(count) labels (one per sample), shape \(a.shape)")
         }
         return try a.doubles().enumerated().map { i, y in
             guard y.isFinite, y >= 0, y == y.rounded() else {

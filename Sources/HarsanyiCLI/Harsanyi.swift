@@ -11,7 +11,9 @@ struct Harsanyi: ParsableCommand {
             Backends: OpenCL (GPU > accelerator > CPU device) with a Swift CPU fallback. Environment:
             HARSANYI_BACKEND=auto|opencl|cpu, HARSANYI_DEVICE=P:D, HARSANYI_KERNEL_DIR=<dir>; options win.
             """,
-        subcommands: [Extract.self, Interactions.self, Forward.self, Devices.self, Transform.self, Bench.self])
+        subcommands: [
+            Extract.self, Interactions.self, Forward.self, Analyze.self, Devices.self, Transform.self, Bench.self,
+        ])
 
     /// Picks OpenBLAS's kernels for this CPU first (it may re-execute the program once; see `BLASKernels`).
     static func main() {

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import HarsanyiAnalysis
+import HarsanyiCore
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Studies across the samples of dataset runs (made by `harsanyi extract --indices/--all/...`).",
+        subcommands: [AnalyzeOrders.self])
+}
+
+/// The salient rule of an analysis (spec §6), shared by the analyze subcommands.
+struct ThresholdOptions: ParsableArguments {
+    @Option(help: "sample (τ·max|I| of each sample), pooled (τ·max|I| over all samples) or model (τ·E|v(N)−v(∅)|).")
+    var threshold: String = "sample"
+    @Option(help: "τ (default 0.05; 0.03 with --threshold model, as in Chen et al.).")
+    var tau: Double?
+    @Flag(help: "Salient means |I| > τ (default |I| ≥ τ).")
+    var strict = false
+
+    func make() throws -> SalientThreshold {
+        guard let reference = SalientThreshold.Reference(rawValue: threshold) else {
+            throw HarsanyiError.invalidArgument("--threshold must be sample, pooled or model, got \(threshold)")
+        }
+        if let tau, !(tau > 0 && tau.isFinite) { throw HarsanyiError.invalidArgument("--tau must be positive") }
+        return SalientThreshold(reference: reference, tau: tau, strict: strict)
+    }
+}
+
+/// Where an analysis writes: a JSON file and its figure beside it (same name, .svg).
+struct AnalysisOutput: ParsableArguments {
+    @Option(help: "Output JSON (default: RUN/<analysis>.json for one run; required for several).")
+    var out: String?
+
+    func path(runs: [String], name: String) throws -> String {
+        if let out { return out }
+        guard runs.count == 1 else {
+            throw HarsanyiError.invalidArgument("several runs: say where with --out FILE.json")
+        }
+        return runs[0] + "/" + name + ".json"
+    }
+
+    static func write(_ json: [String: Any], to path: String) throws {
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(Array(data) + [10], to: path)
+    }
+}
+
+struct AnalyzeOrders: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orders",
+        abstract: "Interaction strength by order over the samples of one or more runs (spec §7).",
+        discussion: """
+            Per order k and for AND, OR and both together, means over samples of: I⁺(k) = Σ_{|S|=k} max(I, 0),
+            I⁻(k) = Σ min(I, 0) (all S, and salient S only), the number of salient S, mean |I| and
+            η(k) = Σ I / Σ |I|. --normalize divides strengths by E|v(N) − v(∅)|. Runs pooled together must share
+            the model, the players and n.
+            """)
+
+    @Argument(help: "Run folders.")
+    var runs: [String]
+    @OptionGroup var thresholds: ThresholdOptions
+    @Flag(help: "Divide strengths by E_x |v(x_N) − v(x_∅)| (comparable across models and epochs).")
+    var normalize = false
+    @OptionGroup var output: AnalysisOutput
+
+    func run() throws {
+        try reportingErrors {
+            let rule = try thresholds.make()
+            let path = try output.path(runs: runs, name: "orders")
+            let samples = try RunSamples(runs: runs)
+            let stats = OrderStatistics(samples, threshold: rule, normalize: normalize)
+            let json: [String: Any] = [
+                "analysis": "orders", "runs": runs, "n": samples.n, "samples": samples.samples.count,
+                "threshold": [
+                    "reference": rule.reference.rawValue, "tau": rule.tau, "comparison": rule.strict ? ">" : ">=",
+                    "values": stats.thresholds,
+                ] as [String: Any],
+                "normalized_by": normalize ? "E|v(N) - v(empty)|" : "none",
+                "mean_abs_v_N_minus_v_empty": stats.meanSpread,
+                "orders": stats.json(),
+            ]
+            try AnalysisOutput.write(json, to: path)
+            print("analyze orders: \(samples.samples.count) samples, n = \(samples.n) -> \(path)")
+            for row in stats.rows {
+                print(
+                    String(
+                        format: "order %2d: I+ %10.4g  I- %10.4g  salient %7.2f  mean|I| %9.3g  eta %6.3f",
+                        row.order, row.both.positive, row.both.negative, row.both.salientCount, row.both.meanAbs,
+                        row.both.eta))
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import HarsanyiCore
+import HarsanyiTestSupport
+import Testing
+
+/// Dataset runs and `analyze orders`: the metrics against the independent numpy computation of
+/// `Tests/Tools/analysis_reference.py` on its synthetic run fixture, resumability (a run killed mid-run and resumed
+/// equals an uninterrupted one byte for byte), sample selection, and bad input.
+@Suite(
+    "Studies across samples: dataset runs and analyze orders",
+    .enabled(if: CLI.available, "the harsanyi binary is not built (run swift build first)"))
+struct StudiesTests {
+    static let fixtures = CLI.root.appendingPathComponent("Tests/Fixtures/studies").path
+    static let onnx = CLI.root.appendingPathComponent("Tests/Fixtures/onnx").path
+    /// Both sides sum the same Double terms in different orders: a few ulps of magnitudes ≤ 10.
+    static let metricTolerance = 1e-12
+
+    static func json(_ path: String) throws -> [String: Any] {
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+    }
+
+    @Test("analyze orders equals the numpy reference for every threshold setting")
+    func ordersMatchReference() throws {
+        let expected = try Self.json(Self.fixtures + "/expected_orders.json")
+        let cases = try #require(expected["cases"] as? [[String: Any]])
+        #expect(cases.count >= 4, "expected_orders.json has \(cases.count) cases")
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (k, c) in cases.enumerated() {
+            var args = ["analyze", "orders", Self.fixtures + "/run_n5", "--out", "\(dir)/o\(k).json"]
+            args += ["--threshold", c["threshold"] as! String]
+            if let tau = c["tau"] as? Double { args += ["--tau", String(tau)] }
+            if c["strict"] as? Bool == true { args.append("--strict") }
+            if c["normalize"] as? Bool == true { args.append("--normalize") }
+            let r = try CLI.run(args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            let got = try Self.json("\(dir)/o\(k).json")
+            let want = try #require(c["result"] as? [String: Any])
+            #expect(
+                got["samples"] as? Int == want["samples"] as? Int, "\(args): sample count (skipped/failed counted?)")
+            let gotT = (got["threshold"] as? [String: Any])?["values"] as? [Double] ?? []
+            expectClose(gotT, want["thresholds"] as! [Double], tolerance: Self.metricTolerance, "\(args) thresholds")
+            let gotRows = try #require(got["orders"] as? [[String: Any]])
+            let wantRows = want["orders"] as! [[String: Any]]
+            #expect(gotRows.count == wantRows.count)
+            for (g, w) in zip(gotRows, wantRows) {
+                for type in ["and", "or", "both"] {
+                    let gs = g[type] as! [String: Any]
+                    let ws = w[type] as! [String: Any]
+                    for (key, value) in ws {
+                        let a = (gs[key] as? Double) ?? Double(gs[key] as? Int ?? -1)
+                        let b = (value as? Double) ?? 0
+                        #expect(
+                            abs(a - b) <= Self.metricTolerance * max(1, abs(b)),
+                            "\(args) order \(w["order"]!) \(type) \(key): \(a) vs numpy \(b)")
+                    }
+                }
+            }
+        }
+    }
+
+    func extractArgs(_ out: String, _ extra: [String] = []) -> [String] {
+        [
+            "extract", "--model", Self.onnx + "/lenet_digits.onnx", "--input", Self.onnx + "/lenet_digits.inputs.npy",
+            "--labels", Self.onnx + "/lenet_digits.labels.npy", "--players", "grid:2x3", "--backend", "cpu",
+            "--out", out,
+        ] + extra
+    }
+
+    /// The files of every sample folder and run.json, as bytes; summary.json without its timing fields.
+    func contents(_ run: String) throws -> [String: Data] {
+        var out: [String: Data] = ["run.json": try Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))]
+        let fm = FileManager.default
+        for folder in try fm.contentsOfDirectory(atPath: run + "/samples").sorted() {
+            for file in try fm.contentsOfDirectory(atPath: "\(run)/samples/\(folder)") {
+                let path = "\(run)/samples/\(folder)/\(file)"
+                if file == "summary.json" {
+                    var s = try Self.json(path)
+                    for key in ["seconds", "forward_seconds_with_setup", "masked_samples_per_second"] {
+                        s.removeValue(forKey: key)
+                    }
+                    out["\(folder)/\(file)"] = try JSONSerialization.data(withJSONObject: s, options: [.sortedKeys])
+                } else {
+                    out["\(folder)/\(file)"] = try Data(contentsOf: URL(fileURLWithPath: path))
+                }
+            }
+        }
+        return out
+    }
+
+    @Test("a run killed mid-run resumes to the uninterrupted run's files, byte for byte; reruns skip done samples")
+    func resume() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let whole = try CLI.run(extractArgs("\(dir)/whole", ["--indices", "0:4"]))
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.stdout.contains("4 extracted, 0 already done"), "\(whole.stdout)")
+
+        // Start the same run, kill it (SIGKILL, no clean-up) once the first sample is written.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = extractArgs("\(dir)/killed", ["--indices", "0:4"])
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: "\(dir)/killed/samples/000000/summary.json") && Date() < deadline
+            && p.isRunning
+        {
+            usleep(2_000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let partial = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/killed/samples")) ?? []
+        #expect(partial.filter { !$0.contains(".tmp-") }.count < 4, "the run finished before it was killed: \(partial)")
+
+        let resumed = try CLI.run(extractArgs("\(dir)/killed", ["--indices", "0:4"]))
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("already done"), "\(resumed.stdout)")
+        let a = try contents("\(dir)/whole")
+        let b = try contents("\(dir)/killed")
+        #expect(a.keys.sorted() == b.keys.sorted(), "files differ: \(Set(a.keys).symmetricDifference(b.keys))")
+        for (k, v) in a { #expect(b[k] == v, "\(k) differs between the resumed and the uninterrupted run") }
+
+        let again = try CLI.run(extractArgs("\(dir)/whole", ["--indices", "0:4"]))
+        #expect(again.status == 0 && again.stdout.contains("0 extracted, 4 already done"), "\(again.stdout)")
+    }
+
+    @Test("--per-class and --only-correct choose samples by label and prediction; skipped ones are listed")
+    func selection() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Labels shifted by one class: every sample is misclassified against them except where the shift is a no-op.
+        let labels = try NPY.read(Self.onnx + "/lenet_digits.labels.npy").doubles()
+        try NPY.write(labels.map { Double((Int($0) + 1) % 10) }, to: "\(dir)/wrong.npy")
+        let r = try CLI.run(
+            extractArgs("\(dir)/run", ["--indices", "0:3", "--only-correct"]).map {
+                $0.hasSuffix("lenet_digits.labels.npy") ? "\(dir)/wrong.npy" : $0
+            })
+        #expect(r.status == 1 && r.stderr.contains("selection is empty"), "\(r.stderr)")
+        let perClass = try CLI.run(extractArgs("\(dir)/pc", ["--per-class", "1", "--indices", "0:8", "--all"]))
+        #expect(perClass.status == 0, "\(perClass.stderr)")
+        let index = try Self.json("\(dir)/pc/run.json")
+        let samples = try #require(index["samples"] as? [[String: Any]])
+        let classes = samples.compactMap { $0["target"] as? Int }
+        #expect(Set(classes).count == classes.count && !classes.isEmpty, "one sample per class: \(classes)")
+        let wantClasses = Set(labels.prefix(8).map { Int($0) })
+        #expect(Set(classes) == wantClasses, "classes \(classes) vs labels \(wantClasses)")
+    }
+
+    @Test("bad input: mixed runs, an empty run, changed settings on resume, selection without labels")
+    func badInput() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try CLI.run(extractArgs("\(dir)/a", ["--indices", "0:1"]))
+        #expect(made.status == 0, "\(made.stderr)")
+        let mixed = try CLI.run(["analyze", "orders", "\(dir)/a", Self.fixtures + "/run_n5", "--out", "\(dir)/m.json"])
+        #expect(mixed.status == 1 && mixed.stderr.contains("cannot be pooled"), "\(mixed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/m.json"))
+        try FileManager.default.createDirectory(atPath: "\(dir)/empty/samples", withIntermediateDirectories: true)
+        let index = #"{"format": "harsanyi dataset run 1", "identity": {"n": 3}, "samples": []}"#
+        try index.write(toFile: "\(dir)/empty/run.json", atomically: true, encoding: .utf8)
+        let empty = try CLI.run(["analyze", "orders", "\(dir)/empty"])
+        #expect(empty.status == 1 && empty.stderr.contains("no done sample"), "\(empty.stderr)")
+        let changed = try CLI.run(extractArgs("\(dir)/a", ["--indices", "0:1", "--baseline", "value:0.5"]))
+        #expect(changed.status == 1 && changed.stderr.contains("baseline differs"), "\(changed.stderr)")
+        let noLabels = try CLI.run(
+            [
+                "extract", "--model", Self.onnx + "/lenet_digits.onnx", "--input",
+                Self.onnx + "/lenet_digits.inputs.npy",
+                "--players", "grid:2x3", "--per-class", "2", "--out", "\(dir)/b",
+            ])
+        #expect(noLabels.status == 1 && noLabels.stderr.contains("need --labels"), "\(noLabels.stderr)")
+        let notRun = try CLI.run(["analyze", "orders", dir])
+        #expect(notRun.status == 1 && notRun.stderr.contains("not a dataset run"), "\(notRun.stderr)")
+        for r in [mixed, empty, changed, noLabels, notRun] {
+            #expect(r.stderr.split(separator: "\n").filter { $0.contains("error") }.count == 1, "\(r.stderr)")
+        }
+    }
+}

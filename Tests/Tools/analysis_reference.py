@@ -1,0 +1,162 @@
+"""Independent numpy computations of the `harsanyi analyze` metrics (spec sections 6, 7, 11), and the fixture
+they are checked on.
+
+    python3 Tests/Tools/analysis_reference.py --make-fixture   # writes Tests/Fixtures/studies/
+    python3 Tests/Tools/analysis_reference.py --orders RUN [--threshold sample|pooled|model] [--tau T] [--strict]
+                                                           [--normalize]
+
+The fixture is a synthetic dataset run in the layout `harsanyi extract --indices` writes (run.json, samples/NNNNNN/
+with rewards.npy, Iand.npy, Ior.npy): 7 samples, n = 5, sparse planted AND and OR interactions of every order with
+both signs and exact ties, v rebuilt from them (so the run is a faithful decomposition), one sample "skipped" and
+one "failed" in the index (they must not be counted). expected_orders.json holds this script's results for several
+threshold settings. The metric code below is written from the spec's formulas with numpy, not from the Swift code.
+"""
+import argparse
+import json
+import os
+import sys
+from itertools import combinations
+
+import numpy as np
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "studies")
+SETTINGS = [("sample", None, False, False), ("pooled", None, False, False), ("model", None, False, True),
+            ("sample", 0.2, True, False)]
+
+
+def order_of(n):
+    return np.array([bin(s).count("1") for s in range(1 << n)])
+
+
+def load_run(run):
+    index = json.load(open(os.path.join(run, "run.json")))
+    n = index["identity"]["n"]
+    samples = []
+    for entry in index["samples"]:
+        if entry["status"] != "done":
+            continue
+        d = os.path.join(run, "samples", "%06d" % entry["index"])
+        samples.append({k: np.load(os.path.join(d, f + ".npy")) for k, f in
+                        (("v", "rewards"), ("iand", "Iand"), ("ior", "Ior"))})
+    return n, samples
+
+
+def thresholds(samples, reference, tau):
+    maxima = np.array([max(np.abs(s["iand"]).max(), np.abs(s["ior"]).max()) for s in samples])
+    if reference == "sample":
+        return (0.05 if tau is None else tau) * maxima
+    if reference == "pooled":
+        return np.full(len(samples), (0.05 if tau is None else tau) * maxima.max())
+    spread = np.mean([abs(s["v"][-1] - s["v"][0]) for s in samples])
+    return np.full(len(samples), (0.03 if tau is None else tau) * spread)
+
+
+def orders(run, reference="sample", tau=None, strict=False, normalize=False):
+    n, samples = load_run(run)
+    k_of = order_of(n)
+    t = thresholds(samples, reference, tau)
+    spread = np.mean([abs(s["v"][-1] - s["v"][0]) for s in samples])
+    scale = 1 / spread if normalize and spread > 0 else 1.0
+    rows = []
+    for k in range(n + 1):
+        row = {"order": k, "subsets": int((k_of == k).sum())}
+        for name in ("and", "or", "both"):
+            per = []
+            for x, s in enumerate(samples):
+                values = {"and": s["iand"][k_of == k], "or": s["ior"][k_of == k],
+                          "both": np.concatenate([s["iand"][k_of == k], s["ior"][k_of == k]])}[name]
+                salient = (np.abs(values) > t[x]) if strict else (np.abs(values) >= t[x])
+                salient &= values != 0
+                total_abs = np.abs(values).sum()
+                per.append({
+                    "positive": np.maximum(values, 0).sum(), "negative": np.minimum(values, 0).sum(),
+                    "salient_positive": np.maximum(values[salient], 0).sum(),
+                    "salient_negative": np.minimum(values[salient], 0).sum(),
+                    "salient_count": float(salient.sum()), "mean_abs": np.abs(values).mean(),
+                    "eta": values.sum() / total_abs if total_abs > 0 else None,
+                })
+            etas = [p["eta"] for p in per if p["eta"] is not None]
+            out = {key: float(np.mean([p[key] for p in per])) * (scale if key not in ("salient_count",) else 1)
+                   for key in ("positive", "negative", "salient_positive", "salient_negative", "salient_count",
+                               "mean_abs")}
+            out["eta"] = float(np.mean(etas)) if etas else 0.0
+            out["eta_samples"] = len(etas)
+            row[name] = out
+        rows.append(row)
+    return {"n": n, "samples": len(samples), "thresholds": [float(x) for x in t], "orders": rows}
+
+
+def zeta(a):
+    a = a.copy()
+    n = int(np.log2(a.size))
+    for b in range(n):
+        v = a.reshape(-1, 2, 1 << b)
+        v[:, 1, :] += v[:, 0, :]
+    return a
+
+
+def or_inverse(i_or):
+    """v(S) = I(empty) + sum_{T meets S} I(T) = I(empty) + total - sum_{T subset N minus S} I(T)."""
+    below = zeta(i_or)
+    return i_or[0] + below[-1] - below[::-1]
+
+
+def make_fixture():
+    rng = np.random.default_rng(20261201)
+    n, count = 5, 32
+    run = os.path.join(ROOT, "run_n5")
+    os.makedirs(os.path.join(run, "samples"), exist_ok=True)
+    levels = np.array([0.0, 0.0, 0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0])
+    entries = []
+    for i in range(9):
+        status = "done"
+        if i == 3:
+            status = "skipped: misclassified (predicted 1, label 0)"
+        if i == 6:
+            status = "failed: synthetic failure"
+        entry = {"index": i, "status": status}
+        if status == "done":
+            iand = rng.choice(levels, count) * rng.choice([-1.0, 1.0], count)
+            ior = rng.choice(levels, count) * rng.choice([-1.0, 1.0], count)
+            iand[0], ior[0] = 0.0, 0.0
+            iand[0b10110] = 1.5  # a tie across types and samples
+            ior[0b01101] = -1.5
+            v = zeta(iand) + or_inverse(ior)
+            d = os.path.join(run, "samples", "%06d" % i)
+            os.makedirs(d, exist_ok=True)
+            for name, a in (("rewards", v), ("Iand", iand), ("Ior", ior)):
+                np.save(os.path.join(d, name + ".npy"), a.astype(np.float64))
+            entry.update({"folder": "samples/%06d" % i, "target": int(i % 2), "predicted": int(i % 2)})
+        entries.append(entry)
+    identity = {"model": "synthetic", "model_fingerprint": "synthetic", "n": n, "players": "features:0,1,2,3,4",
+                "mask_at": "", "input": "synthetic"}
+    index = {"format": "harsanyi dataset run 1", "identity": identity, "samples": entries,
+             "counts": {"done": 7, "skipped": 1, "failed": 1}}
+    json.dump(index, open(os.path.join(run, "run.json"), "w"), indent=2, sort_keys=True)
+    expected = []
+    for reference, tau, strict, normalize in SETTINGS:
+        expected.append({"threshold": reference, "tau": tau, "strict": strict, "normalize": normalize,
+                         "result": orders(run, reference, tau, strict, normalize)})
+    json.dump({"run": "run_n5", "cases": expected}, open(os.path.join(ROOT, "expected_orders.json"), "w"), indent=1)
+    print(f"wrote {run} (7 done samples, n = {n}) and expected_orders.json ({len(expected)} settings)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--make-fixture", action="store_true")
+    p.add_argument("--orders")
+    p.add_argument("--threshold", default="sample")
+    p.add_argument("--tau", type=float)
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--normalize", action="store_true")
+    a = p.parse_args()
+    if a.make_fixture:
+        make_fixture()
+    elif a.orders:
+        json.dump(orders(a.orders, a.threshold, a.tau, a.strict, a.normalize), sys.stdout, indent=1)
+    else:
+        p.print_help()
+
+
+if __name__ == "__main__":
+    main()
