@@ -170,10 +170,17 @@ public struct Graph: Sendable {
     /// Decodes a TensorProto (raw_data, little-endian, or the typed fields).
     static func tensor(_ t: Onnx_TensorProto, context: String) throws -> Tensor {
         let shape = t.dims.map { Int($0) }
-        let count = shape.reduce(1, *)
+        // Dims are checked before anything is sized by them: none negative, the product without overflow (the
+        // data must then hold exactly that many values, which bounds it by the file size).
+        var count = 1
+        for d in shape {
+            let (m, overflow) = count.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow else { throw HarsanyiError.invalidArgument("\(context): bad tensor shape \(shape)") }
+            count = m
+        }
         guard t.dataLocation != .external else { throw HarsanyiError.unsupported("\(context): external tensor data") }
         func raw<T>(_: T.Type) throws -> [T] {
-            guard t.rawData.count == count * MemoryLayout<T>.size else {
+            guard t.rawData.count % MemoryLayout<T>.size == 0, t.rawData.count / MemoryLayout<T>.size == count else {
                 throw HarsanyiError.invalidArgument("\(context): raw_data has \(t.rawData.count) bytes for shape \(shape)")
             }
             return t.rawData.withUnsafeBytes { b in (0..<count).map { b.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }

@@ -10,7 +10,7 @@ enum Elementwise {
             let x = i < r - a.count ? 1 : a[i - (r - a.count)]
             let y = i < r - b.count ? 1 : b[i - (r - b.count)]
             guard x == y || x == 1 || y == 1 else { return nil }
-            out[i] = max(x, y)
+            out[i] = x == 1 ? y : x  // a 0-sized axis broadcasts against 1 to 0, not to 1
         }
         return out
     }

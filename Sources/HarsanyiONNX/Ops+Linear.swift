@@ -116,7 +116,7 @@ enum Linear {
         }
         let group = node.int("group", 1)
         let nB = x.shape[0], c = x.shape[1], m = w.shape[0], cg = w.shape[1]
-        guard group >= 1, c == cg * group, m % group == 0 else {
+        guard group >= 1, c % group == 0, c / group == cg, m % group == 0 else {
             throw ONNXError.invalid(node.name, "Conv channels: input \(c), weight \(w.shape), group \(group)")
         }
         let g = try WindowGeometry(node, input: x.shape, kernel: Array(w.shape.dropFirst(2)))

@@ -11,14 +11,20 @@ enum ShapeOps {
 
     static func reshape(_ node: Node, _ x: Tensor, _ target: [Int]) throws -> Tensor {
         var shape = target.enumerated().map { $0.element == 0 && $0.offset < x.rank ? x.shape[$0.offset] : $0.element }
-        let known = shape.filter { $0 != -1 }.reduce(1, *)
+        // Checked arithmetic: target entries are -1 or ≥ 0 and their product must not overflow.
+        var known = 1
+        for d in shape where d != -1 {
+            let (m, overflow) = known.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow else { throw ONNXError.invalid(node.name, "Reshape of \(x.shape) to \(target)") }
+            known = m
+        }
         if let i = shape.firstIndex(of: -1) {
             guard shape.filter({ $0 == -1 }).count == 1, known > 0, x.count % known == 0 else {
                 throw ONNXError.invalid(node.name, "Reshape of \(x.shape) to \(target)")
             }
             shape[i] = x.count / known
         }
-        guard shape.reduce(1, *) == x.count, shape.allSatisfy({ $0 >= 0 }) else {
+        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == x.count else {
             throw ONNXError.invalid(node.name, "Reshape of \(x.shape) (\(x.count) values) to \(target)")
         }
         return withShape(x, shape)

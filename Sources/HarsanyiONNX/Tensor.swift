@@ -28,8 +28,11 @@ public struct Tensor: Sendable, Equatable {
 
     /// The values as Float whatever the dtype.
     public var asFloats: [Float] { dtype == .float32 ? floats : ints.map { Float($0) } }
-    /// The values as Int whatever the dtype (floats truncated).
-    public var asInts: [Int] { dtype == .int64 ? ints.map { Int($0) } : floats.map { Int($0) } }
+    /// The values as Int whatever the dtype (floats truncated; NaN, infinities and floats beyond ±2^62 become
+    /// ±2^62, which every shape and axis check refuses, instead of trapping in the conversion).
+    public var asInts: [Int] {
+        dtype == .int64 ? ints.map { Int($0) } : floats.map { $0.isNaN ? -(1 << 62) : Int(max(-0x1p62, min(0x1p62, $0))) }
+    }
 }
 
 /// Row-major strides of a shape.
@@ -79,6 +82,15 @@ public struct WindowGeometry: Sendable {
         }
         guard st.allSatisfy({ $0 >= 1 }), dl.allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else {
             throw ONNXError.invalid(node.name, "\(node.op) strides \(st) and dilations \(dl) must be ≥ 1, pads \(pads) ≥ 0")
+        }
+        // Bounds that keep the window arithmetic from overflowing and the output from outgrowing the input: a pad
+        // wider than its input axis only adds windows entirely in padding; kernel, stride and dilation ≤ 2^31.
+        let extents = spatial == 2 ? [input[2], input[3]] : [input[2]]
+        guard (kernel + st + dl).allSatisfy({ $0 <= 1 << 31 }),
+            pads.enumerated().allSatisfy({ $0.element <= extents[$0.offset % spatial] })
+        else {
+            throw ONNXError.unsupported(
+                node.name, "\(node.op) kernel \(kernel), strides \(st), dilations \(dl), pads \(pads) on input \(input)")
         }
         self.spatial = spatial
         inH = spatial == 2 ? input[2] : 1
