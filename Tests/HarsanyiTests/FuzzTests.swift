@@ -340,7 +340,8 @@ extension Fuzz {
                 t.rawData = Data()
             }
         case 5:  // dims swapped for a product-preserving lie with negative entries
-            t.dims = [-1, -Int64(max(1, t.dims.reduce(1, *)))]
+            let product = t.dims.reduce(Int64(1), &*)
+            t.dims = [-1, product > 0 ? -product : -1]
         default:  // external data location
             t.dataLocation = .external
         }
