@@ -103,7 +103,12 @@ struct DatasetRun {
             let folder = out + "/" + RunIndex.folder(i)
             if FileManager.default.fileExists(atPath: folder + "/summary.json") {
                 resumed += 1
-                index.set(i, status: "done")
+                // A run killed after the folder was renamed into place but before the index was saved: the target
+                // and prediction come from the sample's own summary.
+                let summary = (try? Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json")))
+                    .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                index.set(
+                    i, status: "done", target: summary?["target"] as? Int, predicted: summary?["predicted"] as? Int)
             } else {
                 do {
                     let one = try extract.extractSample(model: m, sample: sample(i), index: i, selection: selection)

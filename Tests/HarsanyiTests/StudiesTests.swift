@@ -60,6 +60,46 @@ struct StudiesTests {
         }
     }
 
+    @Test("analyze generalization: train vs test equals numpy; a run against itself is 1; the control is seeded")
+    func generalization() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let want = try Self.json(Self.fixtures + "/expected_generalization.json")["train_vs_test"] as! [Any]
+        let args = [
+            "analyze", "generalization", "--train", Self.fixtures + "/run_n5", "--test", Self.fixtures + "/run_n5_test",
+        ]
+        for k in 0..<2 {
+            let r = try CLI.run(args + ["--out", "\(dir)/g\(k).json", "--splits", "5"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let got = try #require(try Self.json("\(dir)/g0.json")["orders"] as? [[String: Any]])
+        #expect(got.count == want.count)
+        for (row, w) in zip(got, want) {
+            let a = row["train_vs_test"] as? Double ?? .nan
+            let b = w as? Double ?? .nan
+            #expect(abs(a - b) <= Self.metricTolerance, "order \(row["order"]!): \(a) vs numpy \(b)")
+            for key in ["test_halves", "train_halves"] {
+                if let c = row[key] as? [String: Double] {
+                    #expect(c["min"]! <= c["mean"]! && c["mean"]! <= c["max"]!, "order \(row["order"]!) \(key): \(c)")
+                }
+            }
+        }
+        let again = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/g1.json"))
+        #expect(again == (try Data(contentsOf: URL(fileURLWithPath: "\(dir)/g0.json"))), "same seed, different control")
+        let same = try CLI.run([
+            "analyze", "generalization", "--train", Self.fixtures + "/run_n5", "--test", Self.fixtures + "/run_n5",
+            "--out", "\(dir)/s.json", "--splits", "2",
+        ])
+        #expect(same.status == 0, "\(same.stderr)")
+        for row in try #require(try Self.json("\(dir)/s.json")["orders"] as? [[String: Any]])
+        where row["order"] as? Int != 0 {
+            let j = row["train_vs_test"] as? Double ?? 0
+            #expect(abs(j - 1) <= 1e-6, "a run against itself: order \(row["order"]!) J = \(j)")
+        }
+        let bad = try CLI.run(args + ["--splits", "0", "--out", "\(dir)/b.json"])
+        #expect(bad.status == 1 && !FileManager.default.fileExists(atPath: "\(dir)/b.json"), "\(bad.stderr)")
+    }
+
     func extractArgs(_ out: String, _ extra: [String] = []) -> [String] {
         [
             "extract", "--model", Self.onnx + "/lenet_digits.onnx", "--input", Self.onnx + "/lenet_digits.inputs.npy",

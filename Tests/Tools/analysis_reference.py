@@ -86,6 +86,42 @@ def orders(run, reference="sample", tau=None, strict=False, normalize=False):
     return {"n": n, "samples": len(samples), "thresholds": [float(x) for x in t], "orders": rows}
 
 
+def jaccard(u, w):
+    """Generalised Jaccard of signed vectors (spec section 8): positive and negative parts as separate coordinates."""
+    uu = np.concatenate([np.maximum(u, 0), -np.minimum(u, 0)])
+    ww = np.concatenate([np.maximum(w, 0), -np.minimum(w, 0)])
+    return np.minimum(uu, ww).sum() / (np.maximum(uu, ww).sum() + 1e-7)
+
+
+def class_targets(run):
+    index = json.load(open(os.path.join(run, "run.json")))
+    return [e["target"] for e in index["samples"] if e["status"] == "done"]
+
+
+def generalization(train, test):
+    """sim(k) = mean over shared classes of J(class-mean (Iand, Ior) vectors of order k, train vs test)."""
+    n, a = load_run(train)
+    _, b = load_run(test)
+    ya, yb = class_targets(train), class_targets(test)
+    k_of = order_of(n)
+
+    def means(samples, ys, k):
+        out = {}
+        for c in sorted(set(ys)):
+            members = [s for s, y in zip(samples, ys) if y == c]
+            # interleaved (Iand(S), Ior(S)) over the S of order k in increasing index order
+            vecs = [np.stack([s["iand"][k_of == k], s["ior"][k_of == k]], axis=1).ravel() for s in members]
+            out[c] = np.mean(vecs, axis=0)
+        return out
+
+    sims = []
+    for k in range(n + 1):
+        ma, mb = means(a, ya, k), means(b, yb, k)
+        shared = sorted(set(ma) & set(mb))
+        sims.append(float(np.mean([jaccard(ma[c], mb[c]) for c in shared])) if shared else None)
+    return sims
+
+
 def zeta(a):
     a = a.copy()
     n = int(np.log2(a.size))
@@ -102,9 +138,24 @@ def or_inverse(i_or):
 
 
 def make_fixture():
-    rng = np.random.default_rng(20261201)
-    n, count = 5, 32
+    make_run("run_n5", 20261201)
+    make_run("run_n5_test", 20261202)
     run = os.path.join(ROOT, "run_n5")
+    expected = []
+    for reference, tau, strict, normalize in SETTINGS:
+        expected.append({"threshold": reference, "tau": tau, "strict": strict, "normalize": normalize,
+                         "result": orders(run, reference, tau, strict, normalize)})
+    json.dump({"run": "run_n5", "cases": expected}, open(os.path.join(ROOT, "expected_orders.json"), "w"), indent=1)
+    gen = generalization(run, os.path.join(ROOT, "run_n5_test"))
+    json.dump({"train": "run_n5", "test": "run_n5_test", "train_vs_test": gen},
+              open(os.path.join(ROOT, "expected_generalization.json"), "w"), indent=1)
+    print(f"wrote run_n5, run_n5_test, expected_orders.json ({len(expected)} settings), expected_generalization.json")
+
+
+def make_run(name, seed):
+    rng = np.random.default_rng(seed)
+    n, count = 5, 32
+    run = os.path.join(ROOT, name)
     os.makedirs(os.path.join(run, "samples"), exist_ok=True)
     levels = np.array([0.0, 0.0, 0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0])
     entries = []
@@ -133,12 +184,6 @@ def make_fixture():
     index = {"format": "harsanyi dataset run 1", "identity": identity, "samples": entries,
              "counts": {"done": 7, "skipped": 1, "failed": 1}}
     json.dump(index, open(os.path.join(run, "run.json"), "w"), indent=2, sort_keys=True)
-    expected = []
-    for reference, tau, strict, normalize in SETTINGS:
-        expected.append({"threshold": reference, "tau": tau, "strict": strict, "normalize": normalize,
-                         "result": orders(run, reference, tau, strict, normalize)})
-    json.dump({"run": "run_n5", "cases": expected}, open(os.path.join(ROOT, "expected_orders.json"), "w"), indent=1)
-    print(f"wrote {run} (7 done samples, n = {n}) and expected_orders.json ({len(expected)} settings)")
 
 
 def main():
