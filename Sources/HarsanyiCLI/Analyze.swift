@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HarsanyiAnalysis
 import HarsanyiCore
+import HarsanyiPlot
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,6 +45,18 @@ struct AnalysisOutput: ParsableArguments {
         let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(Array(data) + [10], to: path)
     }
+
+    /// The figure's path: the JSON's, with .svg.
+    static func figurePath(_ json: String) -> String {
+        (json.hasSuffix(".json") ? String(json.dropLast(5)) : json) + ".svg"
+    }
+
+    static func write(_ figure: Figure, beside json: String) throws {
+        let path = figurePath(json)
+        do { try figure.write(to: path) } catch {
+            throw HarsanyiError.io(path: path, reason: "cannot write the figure")
+        }
+    }
 }
 
 struct AnalyzeOrders: ParsableCommand {
@@ -81,7 +94,8 @@ struct AnalyzeOrders: ParsableCommand {
                 "orders": stats.json(),
             ]
             try AnalysisOutput.write(json, to: path)
-            print("analyze orders: \(samples.samples.count) samples, n = \(samples.n) -> \(path)")
+            try AnalysisOutput.write(Self.figure(stats, samples: samples, rule: rule), beside: path)
+            print("analyze orders: \(samples.samples.count) samples, n = \(samples.n) -> \(path) and .svg")
             for row in stats.rows {
                 print(
                     String(
@@ -90,6 +104,38 @@ struct AnalyzeOrders: ParsableCommand {
                         row.both.eta))
             }
         }
+    }
+}
+
+extension AnalyzeOrders {
+    /// The papers' order plot: per order, I⁺(k) up and I⁻(k) down, for AND, OR and both; then the salient counts.
+    static func figure(_ stats: OrderStatistics, samples: RunSamples, rule: SalientThreshold) -> Figure {
+        var fig = Figure(
+            width: 1040, height: 640, rows: 2, cols: 3,
+            title: "Interaction strength by order: \(samples.samples.count) samples, n = \(samples.n)")
+        let categories = stats.rows.map { String($0.order) }
+        let unit = stats.normalized ? "strength / E|v(N) − v(∅)|" : "strength"
+        for (col, (name, pick)) in [
+            ("AND", { (r: OrderRow) in r.and }), ("OR", { (r: OrderRow) in r.or }),
+            ("AND + OR", { (r: OrderRow) in r.both }),
+        ].enumerated() {
+            var top = Axes(title: "\(name): I⁺(k), I⁻(k) (all S)", xLabel: "order k", yLabel: unit)
+            top.signedBars(
+                categories: categories,
+                series: [
+                    SignedBarSeries("I⁺ (positive)", stats.rows.map { pick($0).positive }),
+                    SignedBarSeries("I⁻ (negative)", stats.rows.map { pick($0).negative }),
+                ], overlay: true)
+            fig.panels[col] = top
+            var bottom = Axes(
+                title: "\(name): salient (\(rule.reference.rawValue), τ = \(rule.tau))", xLabel: "order k",
+                yLabel: "mean count per sample")
+            bottom.signedBars(
+                categories: categories,
+                series: [SignedBarSeries("salient count", stats.rows.map { pick($0).salientCount })])
+            fig.panels[3 + col] = bottom
+        }
+        return fig
     }
 }
 
@@ -154,11 +200,31 @@ struct AnalyzeGeneralization: ParsableCommand {
                 "orders": rows,
             ]
             try AnalysisOutput.write(json, to: path)
+            try AnalysisOutput.write(figure(rows, n: n), beside: path)
             print("analyze generalization: \(trainIdx.count) train, \(testIdx.count) test samples, n = \(n) -> \(path)")
             for (k, row) in rows.enumerated() {
                 let t = (row["test_halves"] as? [String: Double])?["mean"] ?? .nan
                 print(String(format: "order %2d: train vs test %.3f, test halves %.3f", k, sim[k] ?? .nan, t))
             }
         }
+    }
+}
+
+extension AnalyzeGeneralization {
+    /// Train-vs-test Jaccard per order, with the two controls drawn as mean lines and min–max bands.
+    func figure(_ rows: [[String: Any]], n: Int) -> Figure {
+        var fig = Figure(width: 720, height: 440, title: "Generalisation of interactions by order (n = \(n))")
+        var axes = Axes(title: "train vs test, and random halves (control)", xLabel: "order k", yLabel: "Jaccard")
+        let orders = (0...n).map(Double.init)
+        axes.line(LineSeries("train vs test", x: orders, y: rows.map { $0["train_vs_test"] as? Double ?? .nan }))
+        for (key, name) in [("test_halves", "test vs test (halves)"), ("train_halves", "train vs train (halves)")] {
+            let c = rows.map { $0[key] as? [String: Double] }
+            axes.line(
+                LineSeries(
+                    name, x: orders, y: c.map { $0?["mean"] ?? .nan }, dashed: true,
+                    band: Band(lower: c.map { $0?["min"] ?? .nan }, upper: c.map { $0?["max"] ?? .nan })))
+        }
+        fig.panels[0] = axes
+        return fig
     }
 }

@@ -20,6 +20,15 @@ struct StudiesTests {
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
 
+    /// The analysis wrote its figure: an SVG document with the given labels and no NaN coordinates.
+    static func expectFigure(_ path: String, labels: [String]) throws {
+        let svg = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(svg.hasPrefix("<?xml") || svg.hasPrefix("<svg"), "\(path) is not SVG")
+        #expect(svg.contains("</svg>"), "\(path) is cut short")
+        for label in labels { #expect(svg.contains(label), "\(path) lacks the label \(label)") }
+        #expect(!svg.lowercased().contains("nan"), "\(path) has NaN coordinates")
+    }
+
     @Test("analyze orders equals the numpy reference for every threshold setting")
     func ordersMatchReference() throws {
         let expected = try Self.json(Self.fixtures + "/expected_orders.json")
@@ -84,6 +93,8 @@ struct StudiesTests {
                 }
             }
         }
+        try Self.expectFigure(
+            "\(dir)/g0.svg", labels: ["order k", "Jaccard", "train vs test", "test vs test (halves)"])
         let again = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/g1.json"))
         #expect(again == (try Data(contentsOf: URL(fileURLWithPath: "\(dir)/g0.json"))), "same seed, different control")
         let same = try CLI.run([
