@@ -111,6 +111,29 @@ struct StudiesTests {
         #expect(bad.status == 1 && !FileManager.default.fileExists(atPath: "\(dir)/b.json"), "\(bad.stderr)")
     }
 
+    @Test("analyze transfer: cover ratio, α, β and the score per class equal numpy; the figure is written")
+    func transfer() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let want = try #require(try Self.json(Self.fixtures + "/expected_transfer.json")["classes"] as? [[String: Any]])
+        let r = try CLI.run(["analyze", "transfer", Self.fixtures + "/run_n5", "--out", "\(dir)/t.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let got = try #require(try Self.json("\(dir)/t.json")["classes"] as? [[String: Any]])
+        #expect(got.count == want.count && want.count >= 2, "classes: \(got.count) vs \(want.count)")
+        for (g, w) in zip(got, want) {
+            #expect(g["target"] as? Int == w["target"] as? Int && g["samples"] as? Int == w["samples"] as? Int)
+            for key in ["cover_ratio", "discrimination_score"] {
+                let a = g[key] as? Double ?? -1
+                let b = w[key] as? Double ?? -1
+                #expect(abs(a - b) <= Self.metricTolerance, "class \(w["target"]!) \(key): \(a) vs numpy \(b)")
+            }
+            let ga = g["alpha_beta"] as? [[Double]] ?? []
+            let wa = w["alpha_beta"] as? [[Double]] ?? []
+            #expect(ga == wa, "class \(w["target"]!): α, β differ (\(ga.count) vs \(wa.count) primitives)")
+        }
+        try Self.expectFigure("\(dir)/t.svg", labels: ["rank", "cover ratio", "β"])
+    }
+
     func extractArgs(_ out: String, _ extra: [String] = []) -> [String] {
         [
             "extract", "--model", Self.onnx + "/lenet_digits.onnx", "--input", Self.onnx + "/lenet_digits.inputs.npy",

@@ -122,6 +122,35 @@ def generalization(train, test):
     return sims
 
 
+def transfer(run, reference="sample", tau=None, strict=False):
+    """Cover ratio, alpha, beta and the alpha-weighted beta score per class (spec section 8), from the definitions."""
+    n, samples = load_run(run)
+    ys = class_targets(run)
+    t = thresholds(samples, reference, tau)
+    sets = []
+    for x, s in enumerate(samples):
+        values = np.concatenate([s["iand"], s["ior"]])
+        sal = (np.abs(values) > t[x]) if strict else (np.abs(values) >= t[x])
+        sal &= values != 0
+        sets.append({int(i): bool(values[i] > 0) for i in np.nonzero(sal)[0]})
+    out = []
+    for c in sorted(set(ys)):
+        members = [i for i, y in enumerate(ys) if y == c]
+        ratios = [len(set(sets[a]) & set(sets[b])) / len(sets[a]) for a in members if sets[a] for b in members
+                  if b != a]
+        keys = sorted(set().union(*[set(sets[m]) for m in members]))
+        ab = []
+        for key in keys:
+            p = sum(1 for m in members if sets[m].get(key) is True)
+            q = sum(1 for m in members if sets[m].get(key) is False)
+            ab.append(((p + q) / len(members), max(p, q) / (p + q)))
+        weight = sum(a for a, _ in ab)
+        out.append({"target": c, "samples": len(members), "cover_ratio": float(np.mean(ratios)) if ratios else None,
+                    "discrimination_score": sum(a * b for a, b in ab) / weight if weight > 0 else None,
+                    "alpha_beta": [[a, b] for a, b in ab]})
+    return out
+
+
 def zeta(a):
     a = a.copy()
     n = int(np.log2(a.size))
@@ -146,6 +175,8 @@ def make_fixture():
         expected.append({"threshold": reference, "tau": tau, "strict": strict, "normalize": normalize,
                          "result": orders(run, reference, tau, strict, normalize)})
     json.dump({"run": "run_n5", "cases": expected}, open(os.path.join(ROOT, "expected_orders.json"), "w"), indent=1)
+    json.dump({"run": "run_n5", "classes": transfer(run)}, open(os.path.join(ROOT, "expected_transfer.json"), "w"),
+              indent=1)
     gen = generalization(run, os.path.join(ROOT, "run_n5_test"))
     json.dump({"train": "run_n5", "test": "run_n5_test", "train_vs_test": gen},
               open(os.path.join(ROOT, "expected_generalization.json"), "w"), indent=1)
