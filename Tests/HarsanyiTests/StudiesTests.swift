@@ -134,6 +134,47 @@ struct StudiesTests {
         try Self.expectFigure("\(dir)/t.svg", labels: ["rank", "cover ratio", "β"])
     }
 
+    @Test("analyze bound: p, δ, λ, η and the bound equal numpy; the bound is never below the real count")
+    func bound() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let want = try #require(try Self.json(Self.fixtures + "/expected_bound.json")["samples"] as? [[String: Any]])
+        let r = try CLI.run(["analyze", "bound", Self.fixtures + "/run_n5_bound", "--out", "\(dir)/b.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try Self.json("\(dir)/b.json")
+        #expect(result["bound_below_count"] as? Int == 0)
+        let got = try #require(result["samples"] as? [[String: Any]])
+        #expect(got.count == want.count && !want.isEmpty)
+        func close(_ a: Any?, _ b: Any?, _ what: String) {
+            let x = a as? Double ?? (a as? Int).map(Double.init)
+            let y = b as? Double ?? (b as? Int).map(Double.init)
+            #expect((x == nil) == (y == nil), "\(what): \(String(describing: x)) vs numpy \(String(describing: y))")
+            if let x, let y {
+                #expect(abs(x - y) <= Self.metricTolerance * max(1, abs(y)), "\(what): \(x) vs numpy \(y)")
+            }
+        }
+        var bounded = 0
+        for (g, w) in zip(got, want) {
+            close(g["p"], w["p"], "sample \(g["index"]!) p")
+            close(g["delta"], w["delta"], "sample \(g["index"]!) δ")
+            for (go, wo) in zip(g["orders"] as! [[String: Any]], w["orders"] as! [[String: Any]]) {
+                for key in ["A", "eta", "lambda", "delta_k", "count", "bound"] {
+                    close(go[key], wo[key], "sample \(g["index"]!) order \(wo["order"]!) \(key)")
+                }
+                if let b = go["bound"] as? Double {
+                    bounded += 1
+                    #expect(Double(go["count"] as! Int) <= b * (1 + 1e-12), "bound below the count: \(go)")
+                }
+            }
+        }
+        #expect(bounded >= 20, "only \(bounded) (sample, order) bounds computed")
+        try Self.expectFigure("\(dir)/b.svg", labels: ["bound on R^(k)", "R = bound"])
+        let lenet = try CLI.run(extractArgs("\(dir)/run", ["--indices", "0:1"]))
+        #expect(lenet.status == 0, "\(lenet.stderr)")
+        let listed = try CLI.run(["analyze", "bound", "\(dir)/run", "--out", "\(dir)/l.json"])
+        #expect(listed.status == 0 && listed.stdout.contains("break an assumption"), "\(listed.stdout)")
+    }
+
     func extractArgs(_ out: String, _ extra: [String] = []) -> [String] {
         [
             "extract", "--model", Self.onnx + "/lenet_digits.onnx", "--input", Self.onnx + "/lenet_digits.inputs.npy",

@@ -151,6 +151,61 @@ def transfer(run, reference="sample", tau=None, strict=False):
     return out
 
 
+def bound(run, tau=0.05):
+    """Spec section 11 (Ren et al. ICLR 2024) per sample, ported from the reference code's steps: p from u-bar, base-n
+    digits of |A/u1|, delta, lambda, and the bound on the count of |I_and| >= tau max|I_and|."""
+    n, samples = load_run(run)
+    k_of = order_of(n)
+    out = []
+    for s in samples:
+        u = s["v"] - s["v"][0]
+        ubar = np.array([u[k_of == m].mean() for m in range(n + 1)])
+        p = None
+        if ubar[1] > 0 and (ubar[2:] > 0).all():
+            p = max(np.log(ubar[m] / ubar[1]) / np.log(m) for m in range(2, n + 1))
+        iand = s["iand"]
+        thr = tau * np.abs(iand).max()
+        rows = []
+        for k in range(n + 1):
+            vals = iand[k_of == k]
+            a, total = vals.sum(), np.abs(vals).sum()
+            rows.append({"order": k, "A": float(a), "eta": float(a / total) if total > 0 else None,
+                         "count": int(((np.abs(vals) >= thr) & (vals != 0)).sum()), "bound": None, "lambda": None,
+                         "delta_k": None})
+        delta = None
+        if p is not None:
+            fp = int(np.floor(p))
+            digits = []
+            for k in range(1, n + 1):
+                x = abs(rows[k]["A"] / ubar[1])
+                ds = []  # base-n digits, least significant first; the fraction into a_0
+                whole = int(np.floor(x))
+                frac = x - whole
+                while whole > 0:
+                    ds.append(whole % n)
+                    whole //= n
+                ds = ds or [0]
+                ds[0] += frac
+                high = sum(d * n ** i for i, d in enumerate(ds) if i >= fp)
+                low = sum(d * n ** i for i, d in enumerate(ds) if i < fp)
+                digits.append((high, low))
+                if high > 0:
+                    rows[k]["delta_k"] = float(np.log(high) / np.log(n) - p)
+            deltas = [r["delta_k"] for r in rows if r["delta_k"] is not None]
+            delta = max(deltas) if deltas else None
+            for k in range(1, n + 1):
+                sign = -1.0 if rows[k]["A"] < 0 else 1.0
+                if rows[k]["delta_k"] is not None:
+                    rows[k]["lambda"] = float(sign * n ** (rows[k]["delta_k"] - delta))
+                eta = rows[k]["eta"]
+                if eta is None or eta == 0 or thr <= 0:
+                    continue
+                main = (rows[k]["lambda"] or 0.0) * n ** (p + (delta or 0.0))
+                rows[k]["bound"] = float(ubar[1] / (thr * abs(eta)) * abs(main + sign * digits[k - 1][1]))
+        out.append({"p": p, "delta": delta, "orders": rows})
+    return out
+
+
 def zeta(a):
     a = a.copy()
     n = int(np.log2(a.size))
@@ -175,6 +230,9 @@ def make_fixture():
         expected.append({"threshold": reference, "tau": tau, "strict": strict, "normalize": normalize,
                          "result": orders(run, reference, tau, strict, normalize)})
     json.dump({"run": "run_n5", "cases": expected}, open(os.path.join(ROOT, "expected_orders.json"), "w"), indent=1)
+    make_run("run_n5_bound", 20261203, monotone=True)
+    json.dump({"run": "run_n5_bound", "samples": bound(os.path.join(ROOT, "run_n5_bound"))},
+              open(os.path.join(ROOT, "expected_bound.json"), "w"), indent=1)
     json.dump({"run": "run_n5", "classes": transfer(run)}, open(os.path.join(ROOT, "expected_transfer.json"), "w"),
               indent=1)
     gen = generalization(run, os.path.join(ROOT, "run_n5_test"))
@@ -183,7 +241,7 @@ def make_fixture():
     print(f"wrote run_n5, run_n5_test, expected_orders.json ({len(expected)} settings), expected_generalization.json")
 
 
-def make_run(name, seed):
+def make_run(name, seed, monotone=False):
     rng = np.random.default_rng(seed)
     n, count = 5, 32
     run = os.path.join(ROOT, name)
@@ -203,6 +261,8 @@ def make_run(name, seed):
             iand[0], ior[0] = 0.0, 0.0
             iand[0b10110] = 1.5  # a tie across types and samples
             ior[0b01101] = -1.5
+            if monotone:  # non-negative AND only: u(S) grows with S, the bound's assumptions hold
+                iand, ior = np.abs(iand), np.zeros(count)
             v = zeta(iand) + or_inverse(ior)
             d = os.path.join(run, "samples", "%06d" % i)
             os.makedirs(d, exist_ok=True)
