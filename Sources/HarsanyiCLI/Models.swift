@@ -3,6 +3,7 @@ import Foundation
 import HarsanyiCore
 import HarsanyiONNX
 import HarsanyiOpenCL
+import HarsanyiPlot
 
 extension RewardKind: ExpressibleByArgument {}
 
@@ -96,6 +97,11 @@ struct Extract: ParsableCommand {
             let one = try extractSample(model: m, sample: sampleTensor, index: sampleOptions.index, selection: selection)
             print(one.line)
             try result.write(one.result, rule: rule, extra: one.extra)
+            let figure = ExtractFigure.make(
+                one.result, try InteractionAnalysis(one.result, rule: rule), sample: sampleTensor,
+                players: sampleOptions.players, maskAt: maskAt)
+            let path = result.out + "/figure.svg"
+            do { try figure.write(to: path) } catch { throw HarsanyiError.io(path: path, reason: "cannot write the figure") }
         }
     }
 

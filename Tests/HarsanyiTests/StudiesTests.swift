@@ -175,6 +175,22 @@ struct StudiesTests {
         #expect(listed.status == 0 && listed.stdout.contains("break an assumption"), "\(listed.stdout)")
     }
 
+    @Test("extract draws its sample: image players as highlighted grid cells, other players as labelled bars")
+    func extractFigure() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let image = try CLI.run(extractArgs("\(dir)/img").filter { $0 != "--labels" && !$0.hasSuffix("labels.npy") })
+        #expect(image.status == 0, "\(image.stderr)")
+        try Self.expectFigure("\(dir)/img/figure.svg", labels: ["sample (grid 2×3)", "salient primitives", "AND {"])
+        let tabular = try CLI.run([
+            "extract", "--model", Self.onnx + "/mlp_breast_cancer.onnx", "--input",
+            Self.onnx + "/mlp_breast_cancer.inputs.npy", "--players", "features:0,1,2,3,4", "--backend", "cpu",
+            "--out", "\(dir)/tab",
+        ])
+        #expect(tabular.status == 0, "\(tabular.stderr)")
+        try Self.expectFigure("\(dir)/tab/figure.svg", labels: ["players: features:0,1,2,3,4", "interaction I(S)"])
+    }
+
     func extractArgs(_ out: String, _ extra: [String] = []) -> [String] {
         [
             "extract", "--model", Self.onnx + "/lenet_digits.onnx", "--input", Self.onnx + "/lenet_digits.inputs.npy",
