@@ -87,7 +87,7 @@ struct StudiesTests {
             let a = row["train_vs_test"] as? Double ?? .nan
             let b = w as? Double ?? .nan
             #expect(abs(a - b) <= Self.metricTolerance, "order \(row["order"]!): \(a) vs numpy \(b)")
-            for key in ["test_halves", "train_halves"] {
+            for key in ["test_halves", "train_halves", "train_half_vs_test_half"] {
                 if let c = row[key] as? [String: Double] {
                     #expect(c["min"]! <= c["mean"]! && c["mean"]! <= c["max"]!, "order \(row["order"]!) \(key): \(c)")
                 }
