@@ -253,6 +253,10 @@ final class CPUProgram: @unchecked Sendable {
                 var c: UnsafePointer<Float>?
                 if let cName = n.input(2), beta != 0, let ct = values[cName] ?? model.constants[cName] {
                     let expanded = try Elementwise.expand(n, ct, [m, nOut]).floats.map { $0 * beta }
+                    // The kernel copies m·nOut floats from C (the interpreter run above refused any other C).
+                    guard expanded.count == m * nOut else {
+                        throw ONNXError.invalid(n.name, "Gemm C of shape \(ct.shape) does not broadcast to [\(m), \(nOut)]")
+                    }
                     c = constant(expanded)
                 }
                 var relu = false

@@ -29,7 +29,15 @@ enum Linear {
         guard k == kb else { throw ONNXError.invalid(node.name, "Gemm inner dimensions differ: A \(a.shape) (transA \(tA)), B \(b.shape) (transB \(tB))") }
         var out: [Float]
         if let c, beta != 0 {
+            // C must broadcast unidirectionally to [M, N]: sgemm accumulates into exactly m·n floats. A C that
+            // broadcasts to something else (a 0-sized axis gives 0 floats, a leading axis more) is refused.
+            guard let bs = Elementwise.broadcastShape(c.shape, [m, n]), bs == [m, n] else {
+                throw ONNXError.invalid(node.name, "Gemm C of shape \(c.shape) does not broadcast to [\(m), \(n)]")
+            }
             let bc = try Elementwise.expand(node, c, [m, n]).floats
+            guard bc.count == m * n else {
+                throw ONNXError.invalid(node.name, "Gemm C of shape \(c.shape) has \(bc.count) values for [\(m), \(n)]")
+            }
             out = bc
         } else {
             out = [Float](repeating: 0, count: m * n)

@@ -592,6 +592,30 @@ struct FuzzTests {
         }
     }
 
+    /// The Gemm crasher is also refused by a batch of one (the crashers test would pass on batch 4's broadcast
+    /// error alone; batch 1 is where C broadcast to a 0-sized [0, N] and sgemm wrote past the empty array, which
+    /// is Swift's shared empty-array storage: it overwrote the empty Dictionary singleton after it).
+    @Test("a Gemm C that does not broadcast to exactly [M, N] is refused at batch 1 and 4 and by the masked CPU path")
+    func gemmBias() throws {
+        let model = try ONNXModel(path: Fuzz.crashers.appendingPathComponent("onnx-gemm-bias-empty-broadcast.onnx").path)
+        for batch in [1, 4] {
+            let x = Tensor(shape: [batch, 4], floats: [Float](repeating: 1, count: 4 * batch))
+            #expect(throws: HarsanyiError.self) { _ = try model.run(x) }
+            do {
+                _ = try model.run(x)
+            } catch {
+                #expect("\(error)".contains("Gemm C of shape [0, 3]"), "batch \(batch): \(error)")
+            }
+        }
+        let one = Tensor(shape: [1, 4], floats: [Float](repeating: 1, count: 4))
+        #expect(throws: HarsanyiError.self) {
+            let forward = try MaskedForward(
+                model: model, sample: one, players: [[0], [1]], baseline: [Float](repeating: 0, count: 4), batchSize: 1,
+                useLinearity: false)
+            _ = try forward.outputs(from: 0, count: 4)
+        }
+    }
+
     /// The CLI on a bad file: one error line on stderr, exit status 1, nothing on stdout.
     @Test("harsanyi forward and transform print one error line and exit 1 on fuzz crashers and bad .npy files")
     func cli() throws {

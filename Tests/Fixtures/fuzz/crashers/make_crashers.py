@@ -92,3 +92,11 @@ def attribute_int(name, value):
 write("onnx-conv-group-overflow.onnx", model(
     [node("Conv", ["x", "w"], ["y"], [attribute_int("group", 1 << 62)])], [tensor("w", [4, 4, 1, 1], [1.0] * 16)],
     [value_info("x", [None, 4, 2, 2])], [value_info("y", [None, 4, 2, 2])]))
+
+# Gemm whose C has a 0-sized axis ([0, 3] with no data) on a batch of one: C broadcast against [1, 3] to [0, 3],
+# so the expanded C had no floats and sgemm (beta 1) wrote m·n = 3 floats into that empty array: Swift's shared
+# empty-array storage, over the empty-Dictionary singleton after it (the likely cause of a later glibc
+# "malloc(): smallbin double linked list corrupted" in a long fuzz run).
+write("onnx-gemm-bias-empty-broadcast.onnx", model(
+    [node("Gemm", ["x", "w", "c"], ["y"])], [tensor("w", [4, 3], [1.0] * 12), tensor("c", [0, 3], [])],
+    [value_info("x", [None, 4])], [value_info("y", [None, 3])]))
