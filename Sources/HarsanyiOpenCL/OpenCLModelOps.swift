@@ -368,7 +368,7 @@ extension Planner {
         }
         let group = n.int("group", 1)
         let nB = x.shape[0], c = x.shape[1], m = w.shape[0], cg = w.shape[1]
-        guard group >= 1, c == cg * group, m % group == 0 else { throw invalid(n, "Conv channels: input \(c), weight \(w.shape), group \(group)") }
+        guard group >= 1, c % group == 0, c / group == cg, m % group == 0 else { throw invalid(n, "Conv channels: input \(c), weight \(w.shape), group \(group)") }
         let g = try WindowGeometry(n, input: x.shape, kernel: Array(w.shape.dropFirst(2)))
         let (inH, inW, kH, kW, sH, sW, dH, dW) = (g.inH, g.inW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW)
         let (outH, outW, padT, padL) = (g.outH, g.outW, g.padTop, g.padLeft)
