@@ -62,7 +62,7 @@ public enum Generalization {
     }
 
     /// Random disjoint halves of `members`, split within each class (a class with one sample goes to neither).
-    public static func halves(_ samples: [RunSamples.Sample], _ members: [Int], rng: inout SplitMix) -> ([Int], [Int]) {
+    public static func halves(_ samples: [RunSamples.Sample], _ members: [Int], rng: inout SplitMix64) -> ([Int], [Int]) {
         var a: [Int] = []
         var b: [Int] = []
         let byClass = Dictionary(grouping: members) { samples[$0].target ?? -1 }
@@ -74,18 +74,5 @@ public enum Generalization {
             b += list[(list.count / 2)..<(2 * (list.count / 2))]
         }
         return (a, b)
-    }
-}
-
-/// SplitMix64, for the seeded control splits.
-public struct SplitMix: Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -40,7 +40,7 @@ struct AnalyzeGeneralization: ParsableCommand {
                 throw HarsanyiError.invalidArgument("both --train and --test need done samples")
             }
             let sim = Generalization.similarity(all, trainIdx, testIdx, n: n)
-            var rng = SplitMix(seed: seed)
+            var rng = SplitMix64(seed: seed)
             func control(_ members: [Int]) -> [[Double]] {
                 (0..<splits).map { _ in
                     let (a, b) = Generalization.halves(all, members, rng: &rng)
