@@ -62,7 +62,9 @@ public enum Generalization {
     }
 
     /// Random disjoint halves of `members`, split within each class (a class with one sample goes to neither).
-    public static func halves(_ samples: [RunSamples.Sample], _ members: [Int], rng: inout SplitMix64) -> ([Int], [Int]) {
+    public static func halves(_ samples: [RunSamples.Sample], _ members: [Int], rng: inout SplitMix64)
+        -> ([Int], [Int])
+    {
         var a: [Int] = []
         var b: [Int] = []
         let byClass = Dictionary(grouping: members) { samples[$0].target ?? -1 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How "salient" is decided for an analysis over samples (spec §6): |I(S)| ≥ τ (or > τ with `strict`), I ≠ 0, with
+/// How "salient" is decided for an analysis over samples (spec §6): |I(S)| ≥ τ (> τ with `strict`), I ≠ 0, with
 ///   sample: τ = tau · max_S |I(S|x)| over the sample's concatenated [I_and; I_or] (the ICLR'24 sparsity rule);
 ///   pooled: τ = tau · max over every sample's |I| (Chen et al. Fig. 2);
 ///   model:  τ = tau · E_x |v(x_N) − v(x_∅)| (Chen et al. Fig. 4; tau = 0.03 there).

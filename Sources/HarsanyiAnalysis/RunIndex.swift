@@ -29,7 +29,8 @@ public struct RunIndex {
                 let existing = try read(path)
                 if let key = differingKey(existing.identity, identity) {
                     throw HarsanyiError.invalidArgument(
-                        "\(path) is a run with other settings (\(key) differs): use another --out, or --force to replace it"
+                        "\(path) is a run with other settings (\(key) differs): use another --out, "
+                            + "or --force to replace it"
                     )
                 }
                 try removeTemporaries(path)

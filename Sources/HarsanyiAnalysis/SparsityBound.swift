@@ -8,9 +8,11 @@ import Foundation
 ///     A^(k)    = Σ_{|S|=k} I(S),  η^(k) = A^(k) / Σ_{|S|=k} |I(S)|
 ///     |A^(k)/ū^(1)| = Σ_i a_i n^i in base n (the fraction goes into a_0), s_k its sign
 ///     δ_k      = log_n(Σ_{i ≥ ⌊p⌋} a_i n^i) − p,  δ = max_k δ_k,  λ^(k) = s_k n^{δ_k − δ}
-///     bound_k  = ū^(1) / (τ |η^(k)|) · |λ^(k) n^{p+δ} + s_k Σ_{i < ⌊p⌋} a_i n^i|  ≥  R^(k) = #{|S|=k: |I(S)| ≥ τ}
+///     bound_k  = ū^(1) / (τ |η^(k)|) · |λ^(k) n^{p+δ} + s_k Σ_{i < ⌊p⌋} a_i n^i|
+///              ≥ R^(k) = #{|S| = k: |I(S)| ≥ τ}
 ///
-/// with τ = tau · max_S |I(S)| (tau = 0.05). The identity A^(k)/ū^(1) = λ^(k) n^{p+δ} + s_k Σ_{i<⌊p⌋} a_i n^i makes
+/// with τ = tau · max_S |I(S)| (tau = 0.05). The identity
+/// A^(k)/ū^(1) = λ^(k) n^{p+δ} + s_k Σ_{i<⌊p⌋} a_i n^i makes
 /// bound_k = |A^(k)| / (τ|η^(k)|) = Σ_{|S|=k}|I(S)|/τ, which is ≥ R^(k); the check that it is never below is a
 /// check of the arithmetic. The assumptions (monotone ū^(m); ū^(1) > 0) are reported per sample, not enforced.
 public struct SparsityBound {
@@ -87,7 +89,8 @@ public struct SparsityBound {
             orders: orders, tau: threshold)
     }
 
-    /// x = Σ_i a_i b^i with integer digits (the fraction in a_0): returns (Σ_{i ≥ at} a_i b^i, Σ_{i < at} a_i b^i).
+    /// x = Σ_i a_i b^i with integer digits (the fraction in a_0):
+    /// returns (Σ_{i ≥ at} a_i b^i, Σ_{i < at} a_i b^i).
     static func split(_ x: Double, base b: Double, at: Int) -> (Double, Double) {
         guard at > 0 else { return (x, 0) }
         let cut = pow(b, Double(at))

@@ -43,7 +43,7 @@ struct DatasetOptions: ParsableArguments {
 /// `extract` over many samples into one run folder:
 ///
 ///     RUN/run.json                the run index: model, input, players, baseline, settings, each sample's status
-///     RUN/samples/000012/         one sample's result folder, the lab layout (rewards, masks, Iand, Ior, p, q, summary)
+///     RUN/samples/000012/         one sample's result folder in the lab layout (rewards, masks, Iand, Ior, p, q)
 ///
 /// The model, its compiled program or device plan, and the backend are set up once. Each sample folder is written
 /// into a temporary sibling and renamed into place, and run.json is rewritten atomically after every sample, so a

@@ -9,22 +9,36 @@ extension SparsifierOptimizer: ExpressibleByArgument {}
 
 /// The engine's options, shared with commands that run it after computing v.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "pq (sparsified AND-OR with p and noise q), p (no noise), q (AND only with noise), none (v_and = v_or = v/2), and (Harsanyi dividends only).")
+    @Option(
+        help:
+            """
+            pq (sparsified AND-OR with p and noise q), p (no noise), q (AND only with noise), none (v_and = v_or = \
+            v/2), and (Harsanyi dividends only).
+            """
+    )
     var mode: InteractionMode = .pq
     @Option(help: "Noise bound: |q| <= qthres * |v(N) - v(empty)|.")
     var qthres: Double = 0.04
-    @Option(help: "Initial learning rate of sgd (default 1e-5, the reference's) or adam (default 1e-3); decays geometrically to lr/10. pdhg needs none.")
+    @Option(
+        help:
+            """
+            Initial learning rate of sgd (default 1e-5, the reference's) or adam (default 1e-3); decays \
+            geometrically to lr/10. pdhg needs none.
+            """
+    )
     var lr: Double?
-    @Option(help: """
-        Iterations: sgd, adam and pdhg run exactly this many (default 10000, the reference's); \
-        pdlp at most this many (default 1000000).
-        """)
+    @Option(
+        help: """
+            Iterations: sgd, adam and pdhg run exactly this many (default 10000, the reference's); \
+            pdlp at most this many (default 1000000).
+            """)
     var iterations: Int?
-    @Option(help: """
-        auto (default: exact where the problem after removing null players is small enough, else pdlp), \
-        exact (LP optimum, COIN-OR CLP), pdlp (restarted primal-dual with a certified gap), \
-        sgd (the reference: momentum 0.9, last iterate; reproduces published numbers), adam or pdhg (best iterate).
-        """)
+    @Option(
+        help: """
+            auto (default: exact where the problem after removing null players is small enough, else pdlp), \
+            exact (LP optimum, COIN-OR CLP), pdlp (restarted primal-dual with a certified gap), \
+            sgd (the reference: momentum 0.9, last iterate; reproduces published numbers), adam or pdhg (best iterate).
+            """)
     var optimizer: SparsifierOptimizer = .auto
     @Option(help: "Certified optimisers stop at this relative gap (loss - lower bound)/loss.")
     var gap: Double = 1e-4
@@ -63,7 +77,9 @@ struct EngineOptions: ParsableArguments {
 
     func rule() throws -> SalientRule {
         let given = [threshold != nil, absoluteThreshold != nil, topK != nil].filter { $0 }.count
-        guard given <= 1 else { throw HarsanyiError.invalidArgument("give at most one of --threshold, --absolute-threshold, --top-k") }
+        guard given <= 1 else {
+            throw HarsanyiError.invalidArgument("give at most one of --threshold, --absolute-threshold, --top-k")
+        }
         if let k = topK {
             guard k >= 0 else { throw HarsanyiError.invalidArgument("--top-k must be >= 0") }
             return .topK(k)
@@ -78,15 +94,19 @@ struct EngineOptions: ParsableArguments {
     func run(v: [Double]? = nil, device: DeviceBuffer? = nil, backend: ComputeBackend, knownNull: [Int] = [])
         throws -> InteractionResult
     {
-        guard let ops = backend as? any SparsifierOps else { throw HarsanyiError.unsupported("\(backend.deviceDescription) has no sparsifier") }
+        guard let ops = backend as? any SparsifierOps else {
+            throw HarsanyiError.unsupported("\(backend.deviceDescription) has no sparsifier")
+        }
         let total = settings.iterations
         let every = total >= 1000 && settings.mode != .none && settings.mode != .and ? max(1, total / 100) : 0
         // Certified optimisers stop at a gap or the time limit long before their iteration cap: their bar runs
         // against the time limit (an upper bound), the others' against the iterations.
         let certified = settings.optimizer.certified
-        let bar = certified
-            ? ProgressBar(label: "certified solver (time limit)", total: Int(settings.timeLimit.rounded(.up)),
-                          unit: "s")
+        let bar =
+            certified
+            ? ProgressBar(
+                label: "certified solver (time limit)", total: Int(settings.timeLimit.rounded(.up)),
+                unit: "s")
             : ProgressBar(label: "sparsifier", total: total, unit: "iterations")
         defer { bar.finish() }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -99,11 +119,13 @@ struct EngineOptions: ParsableArguments {
             }
         }
         if let device {
-            return try Decomposition.run(device: device, settings: settings, backend: ops, knownNull: knownNull,
-                                         progressEvery: every, progress: progress)
+            return try Decomposition.run(
+                device: device, settings: settings, backend: ops, knownNull: knownNull,
+                progressEvery: every, progress: progress)
         }
-        return try Decomposition.run(v: v ?? [], settings: settings, backend: ops, knownNull: knownNull,
-                                     progressEvery: every, progress: progress)
+        return try Decomposition.run(
+            v: v ?? [], settings: settings, backend: ops, knownNull: knownNull,
+            progressEvery: every, progress: progress)
     }
 }
 
@@ -128,17 +150,23 @@ struct Interactions: ParsableCommand {
             try ResultDirectory.checkWritable(result.out, force: result.force)
             let array = try NPY.read(values)
             guard array.shape.count == 1 else {
-                throw HarsanyiError.badFile(path: values, reason: "expected a 1-D array of 2^n values, got shape \(array.shape)")
+                throw HarsanyiError.badFile(
+                    path: values, reason: "expected a 1-D array of 2^n values, got shape \(array.shape)")
             }
             let v = array.doubles()
             guard let n = Subsets.playerCount(forLength: v.count) else {
-                throw HarsanyiError.badFile(path: values, reason: "length \(v.count) is not a power of two (2^n values for n players)")
+                throw HarsanyiError.badFile(
+                    path: values, reason: "length \(v.count) is not a power of two (2^n values for n players)")
             }
             if let i = v.firstIndex(where: { !$0.isFinite }) {
                 throw HarsanyiError.badFile(path: values, reason: "v[\(i)] = \(v[i]) is not finite")
             }
-            guard n <= Sparsifier.maxPlayers else { throw HarsanyiError.unsupported("n = \(n): at most \(Sparsifier.maxPlayers) players") }
-            let selection = try options.select(requirement: BackendRequirement(count: v.count, precision: engine.precision, buffers: 11, sparsifier: true))
+            guard n <= Sparsifier.maxPlayers else {
+                throw HarsanyiError.unsupported("n = \(n): at most \(Sparsifier.maxPlayers) players")
+            }
+            let selection = try options.select(
+                requirement: BackendRequirement(
+                    count: v.count, precision: engine.precision, buffers: 11, sparsifier: true))
             let r = try engine.run(v: v, backend: selection.backend)
             try result.write(r, rule: rule, extra: ["values_file": values])
         }
@@ -168,11 +196,13 @@ enum Report {
     /// "loss L, lower bound D, gap G (status, solver)"; without a bound it says so.
     static func optimalityLine(_ o: Optimality) -> String {
         guard let lb = o.lowerBound, let gap = o.gap else {
-            return String(format: "loss %.8g (%@; no lower bound: use --optimizer auto for a certified optimum)",
-                          o.loss, o.status)
+            return String(
+                format: "loss %.8g (%@; no lower bound: use --optimizer auto for a certified optimum)",
+                o.loss, o.status)
         }
-        return String(format: "loss %.8g, lower bound %.8g, relative gap %.2e (%@; %@, %d players, %d iterations)",
-                      o.loss, lb, gap, o.status, o.solver, o.solvedPlayers, o.iterations)
+        return String(
+            format: "loss %.8g, lower bound %.8g, relative gap %.2e (%@; %@, %d players, %d iterations)",
+            o.loss, lb, gap, o.status, o.solver, o.solvedPlayers, o.iterations)
     }
 
     static func print(_ r: InteractionResult, _ a: InteractionAnalysis, show: Int) {
@@ -184,32 +214,45 @@ enum Report {
         } else if s.optimizer.certified {
             Swift.print(String(format: "mode %@, %@ in %.2f s", s.mode.rawValue, s.optimizer.rawValue, r.seconds))
         } else {
-            Swift.print(String(format: "mode %@, %@, %d iterations in %.2f s (%.0f it/s): loss %.6g -> %.6g%@",
-                               s.mode.rawValue, s.optimizer.rawValue, s.iterations, r.seconds, Double(s.iterations) / max(r.seconds, 1e-9),
-                               r.lossTrace.first ?? 0, r.loss,
-                               r.returnedIteration == s.iterations - 1 ? "" : " (best iterate, iteration \(r.returnedIteration + 1))"))
+            Swift.print(
+                String(
+                    format: "mode %@, %@, %d iterations in %.2f s (%.0f it/s): loss %.6g -> %.6g%@",
+                    s.mode.rawValue, s.optimizer.rawValue, s.iterations, r.seconds,
+                    Double(s.iterations) / max(r.seconds, 1e-9),
+                    r.lossTrace.first ?? 0, r.loss,
+                    r.returnedIteration == s.iterations - 1
+                        ? "" : " (best iterate, iteration \(r.returnedIteration + 1))"))
         }
         if !r.nullPlayers.isEmpty {
             let list = r.nullPlayers.map(String.init).joined(separator: ", ")
-            let fate = s.optimizer.certified
+            let fate =
+                s.optimizer.certified
                 ? ", removed before optimising and lifted back" : ", not removed (\(s.optimizer))"
-            let roundOff = r.nullPlayerDeviation > 0
-                ? String(format: " (null by construction; the forward pass's round-off moves v by %.2g)",
-                         r.nullPlayerDeviation)
+            let roundOff =
+                r.nullPlayerDeviation > 0
+                ? String(
+                    format: " (null by construction; the forward pass's round-off moves v by %.2g)",
+                    r.nullPlayerDeviation)
                 : ""
             Swift.print("null players (v(S + i) = v(S) for every S): " + list + fate + roundOff)
         }
         if let o = r.optimality { Swift.print(optimalityLine(o)) }
-        Swift.print(String(format: "faithfulness: max |v_hat - v| = %.3g (relative %.3g)", a.matchingMaxAbs, a.matchingMaxRel))
+        Swift.print(
+            String(format: "faithfulness: max |v_hat - v| = %.3g (relative %.3g)", a.matchingMaxAbs, a.matchingMaxRel))
         let total = 2 * count
-        Swift.print(String(format: "salient (%@): %d of %d interactions (%.2f%%), threshold %.4g",
-                           a.rule.description, a.primitives.count, total, 100 * Double(a.primitives.count) / Double(total), a.threshold))
+        Swift.print(
+            String(
+                format: "salient (%@): %d of %d interactions (%.2f%%), threshold %.4g",
+                a.rule.description, a.primitives.count, total, 100 * Double(a.primitives.count) / Double(total),
+                a.threshold))
         let shown = a.primitives.prefix(show)
         if !shown.isEmpty {
             Swift.print("top primitives:")
             for (i, p) in shown.enumerated() {
-                Swift.print(String(format: "  %2d. %-3@ order %2d  %+.6g  players {%@}", i + 1, p.type.rawValue, p.order, p.value,
-                                   p.players.map(String.init).joined(separator: ",")))
+                Swift.print(
+                    String(
+                        format: "  %2d. %-3@ order %2d  %+.6g  players {%@}", i + 1, p.type.rawValue, p.order, p.value,
+                        p.players.map(String.init).joined(separator: ",")))
             }
         }
         let perOrder = a.orders.filter { $0.salientAnd + $0.salientOr > 0 }

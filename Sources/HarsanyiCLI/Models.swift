@@ -25,7 +25,9 @@ struct Forward: ParsableCommand {
             let m = try ONNXModel(path: model, output: outputName)
             let x = try NPY.read(input)
             let values = x.floats()
-            guard values.allSatisfy(\.isFinite) else { throw HarsanyiError.badFile(path: input, reason: "input has NaN or infinite values") }
+            guard values.allSatisfy(\.isFinite) else {
+                throw HarsanyiError.badFile(path: input, reason: "input has NaN or infinite values")
+            }
             let y = try m.run(Tensor(shape: x.shape, floats: values))
             try NPY.write(NPYArray(y.asFloats, shape: y.shape), to: out)
             print("\(m.outputName): shape \(y.shape) -> \(out)")
@@ -52,24 +54,41 @@ struct Extract: ParsableCommand {
     var baseline: String = "zero"
     @Option(help: "present (default) or masked: what happens to elements that belong to no player.")
     var background: String = "present"
-    @Option(help: """
-        label:K, predicted (the class the model predicts on the full sample) or auto: the label from --labels \
-        when given, else predicted.
-        """)
+    @Option(
+        help: """
+            label:K, predicted (the class the model predicts on the full sample) or auto: the label from --labels \
+            when given, else predicted.
+            """)
     var target: String = "auto"
     @Option(help: "Ground-truth labels (a 1-D integer .npy, one per sample of --input): the default target.")
     var labels: String?
-    @Option(name: .customLong("output"), help: "log-odds (default), logit, log-prob, prob or binary (single-logit models).")
+    @Option(
+        name: .customLong("output"), help: "log-odds (default), logit, log-prob, prob or binary (single-logit models).")
     var reward: RewardKind = .logOdds
     @Flag(help: "Keep v(empty) as the model gives it (default: subtract it so that v(empty) = 0, spec §13.4).")
     var keepEmpty = false
     @Flag(help: .hidden)
     var subtractEmpty = false
-    @Option(help: "Masked inputs per forward batch (rounded down to a power of two; default on the CPU path: chosen per model so that a batch's tensors fit 4 MiB (64 to 4096) and every core gets two batches or more; \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
+    @Option(
+        help:
+            """
+            Masked inputs per forward batch (rounded down to a power of two; default on the CPU path: chosen per \
+            model so that a batch's tensors fit 4 MiB (64 to 4096) and every core gets two batches or more; \
+            \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).
+            """
+    )
     var batch: Int?
-    @Option(help: "Mask an intermediate tensor (e.g. a post-ReLU feature map) instead of the input: the prefix runs once, the suffix 2^n times. Players and baseline then index that tensor (per sample).")
+    @Option(
+        help:
+            """
+            Mask an intermediate tensor (e.g. a post-ReLU feature map) instead of the input: the prefix runs once, \
+            the suffix 2^n times. Players and baseline then index that tensor (per sample).
+            """
+    )
     var maskAt: String?
-    @Flag(help: "Do not use the linearity shortcut (the first operator after the mask point computed from n + 1 products).")
+    @Flag(
+        help:
+            "Do not use the linearity shortcut (the first operator after the mask point computed from n + 1 products).")
     var noLinearity = false
     @OptionGroup var result: ResultOptions
     @OptionGroup var engine: EngineOptions
@@ -94,14 +113,17 @@ struct Extract: ParsableCommand {
             let (m, sampleTensor) = try sampleOptions.load()
             let n = try playerLists(model: m, sample: sampleTensor).count
             let selection = try options.select(requirement: requirement(n: n))
-            let one = try extractSample(model: m, sample: sampleTensor, index: sampleOptions.index, selection: selection)
+            let one = try extractSample(
+                model: m, sample: sampleTensor, index: sampleOptions.index, selection: selection)
             print(one.line)
             try result.write(one.result, rule: rule, extra: one.extra)
             let figure = ExtractFigure.make(
                 one.result, try InteractionAnalysis(one.result, rule: rule), sample: sampleTensor,
                 players: sampleOptions.players, maskAt: maskAt)
             let path = result.out + "/figure.svg"
-            do { try figure.write(to: path) } catch { throw HarsanyiError.io(path: path, reason: "cannot write the figure") }
+            do { try figure.write(to: path) } catch {
+                throw HarsanyiError.io(path: path, reason: "cannot write the figure")
+            }
         }
     }
 
@@ -127,7 +149,9 @@ struct Extract: ParsableCommand {
         let sampleShape = Array(sampleTensor.shape.dropFirst())
         let maskShape =
             maskAt == nil ? sampleShape : try SuffixPlan(model: m, start: maskAt!, sample: sampleTensor).sampleShape
-        let players = sampleOptions.players, model = sampleOptions.model, input = sampleOptions.input
+        let players = sampleOptions.players
+        let model = sampleOptions.model
+        let input = sampleOptions.input
         let playerLists = try PlayerSpec.parse(players).resolve(sampleShape: maskShape)
         let base = try Baseline.parse(baseline).resolve(count: maskShape.reduce(1, *))
         let n = playerLists.count
@@ -137,7 +161,8 @@ struct Extract: ParsableCommand {
             baseline: base, maskBackground: background == "masked", batch: batch, linearity: !noLinearity)
         let full = try m.run(sampleTensor).asFloats
         guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
-            throw HarsanyiError.invalidArgument("the model's output on the unmasked sample is empty or has NaN/Inf values")
+            throw HarsanyiError.invalidArgument(
+                "the model's output on the unmasked sample is empty or has NaN/Inf values")
         }
         if reward == .binary && full.count != 1 {
             throw HarsanyiError.invalidArgument(
@@ -207,7 +232,8 @@ struct Extract: ParsableCommand {
         // The time includes set-up: compiling the CPU program or the device plan and, on PoCL, its first-use kernel
         // builds.
         let line = String(
-            format: "%@ sample %d, target class %d, %d masked forwards in %.2f s with set-up (%.0f samples/s on %@%@%@)",
+            format:
+                "%@ sample %d, target class %d, %d masked forwards in %.2f s with set-up (%.0f samples/s on %@%@%@)",
             model, index, y, total, forwardSeconds, Double(total) / max(forwardSeconds, 1e-9), driver.executor,
             driver.usesLinearity ? ", linearity shortcut" : "", onDevice != nil ? ", on the device" : "")
         return (r, extra, line, y, predicted)
@@ -238,11 +264,15 @@ struct SampleOptions: ParsableArguments {
         let m = try ONNXModel(path: model)
         let x = try NPY.read(input)
         guard x.shape.count >= 1, index >= 0, index < x.shape[0] else {
-            throw HarsanyiError.invalidArgument("--index \(index) is outside the batch of \(x.shape.first ?? 0) samples in \(input)")
+            throw HarsanyiError.invalidArgument(
+                "--index \(index) is outside the batch of \(x.shape.first ?? 0) samples in \(input)")
         }
-        let shape = Array(x.shape.dropFirst()), size = shape.reduce(1, *)
+        let shape = Array(x.shape.dropFirst())
+        let size = shape.reduce(1, *)
         let sample = Array(x.floats()[(index * size)..<((index + 1) * size)])
-        guard sample.allSatisfy(\.isFinite) else { throw HarsanyiError.badFile(path: input, reason: "sample \(index) has NaN or infinite values") }
+        guard sample.allSatisfy(\.isFinite) else {
+            throw HarsanyiError.badFile(path: input, reason: "sample \(index) has NaN or infinite values")
+        }
         try m.checkInputShape([1] + shape)
         return (m, Tensor(shape: [1] + shape, floats: sample))
     }
@@ -256,19 +286,25 @@ extension Extract {
 
     /// The masked-forward driver on the selected backend: OpenCL kernels when it is an OpenCL backend (falling
     /// back to the CPU path, with the reason, when the model has an operator the device path lacks), else the CPU path.
-    static func maskedForward(backend: ComputeBackend, model: ONNXModel, sample: Tensor, maskAt: String?, players: [[Int]], baseline: [Float],
-                              maskBackground: Bool, batch: Int?, linearity: Bool) throws -> MaskedForward {
+    static func maskedForward(
+        backend: ComputeBackend, model: ONNXModel, sample: Tensor, maskAt: String?, players: [[Int]], baseline: [Float],
+        maskBackground: Bool, batch: Int?, linearity: Bool
+    ) throws -> MaskedForward {
         // Without --batch: the CPU path picks per model (batchSize 0), OpenCL takes openCLBatch; a fallback from
         // OpenCL to the CPU path gets the CPU path's choice.
         func cpu() throws -> MaskedForward {
-            try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
-                              maskBackground: maskBackground, batchSize: batch ?? 0, useLinearity: linearity, executor: "cpu (OpenBLAS)")
+            try MaskedForward(
+                model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
+                maskBackground: maskBackground, batchSize: batch ?? 0, useLinearity: linearity,
+                executor: "cpu (OpenBLAS)")
         }
         guard let cl = backend as? OpenCLBackend else { return try cpu() }
         do {
-            return try MaskedForward(model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
-                                     maskBackground: maskBackground, batchSize: batch ?? openCLBatch, useLinearity: linearity,
-                                     executor: "OpenCL \(cl.device.address)") { try OpenCLModel(suffix: $0, backend: cl) }
+            return try MaskedForward(
+                model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
+                maskBackground: maskBackground, batchSize: batch ?? openCLBatch, useLinearity: linearity,
+                executor: "OpenCL \(cl.device.address)"
+            ) { try OpenCLModel(suffix: $0, backend: cl) }
         } catch let e as HarsanyiError {
             Console.note("masked forwards fall back to the CPU path: \(e)")
             return try cpu()
@@ -279,14 +315,21 @@ extension Extract {
 struct BenchForward: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
-        abstract: "Masked samples per second of the 2^n masked forward passes, with and without the linearity shortcut.",
+        abstract:
+            "Masked samples per second of the 2^n masked forward passes, with and without the linearity shortcut.",
         discussion: """
             On OpenCL this times the path `extract` uses: masked inputs (or the shortcut's rows) made on the device,
             v written by the reward kernel into a device buffer (wall time until the queue is drained).
             """)
 
     @OptionGroup var sampleOptions: SampleOptions
-    @Option(help: "Masked inputs per batch (default: chosen per model on the CPU path, see extract --batch; \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).")
+    @Option(
+        help:
+            """
+            Masked inputs per batch (default: chosen per model on the CPU path, see extract --batch; \
+            \(Extract.openCLBatch) on OpenCL, where larger batches amortise the fixed cost of each kernel launch).
+            """
+    )
     var batch: Int?
     @Option(help: "Timed runs (median reported).")
     var `repeat`: Int = 3
@@ -300,12 +343,17 @@ struct BenchForward: ParsableCommand {
         try reportingErrors {
             let backend = try options.select(requirement: nil, quiet: json).backend
             let (m, sample) = try sampleOptions.load()
-            let shape = Array(sample.shape.dropFirst()), size = shape.reduce(1, *)
+            let shape = Array(sample.shape.dropFirst())
+            let size = shape.reduce(1, *)
             let lists = try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: shape)
-            var result: [String: Any] = ["model": sampleOptions.model, "n": lists.count, "batch": batch.map { $0 as Any } ?? "auto"]
+            var result: [String: Any] = [
+                "model": sampleOptions.model, "n": lists.count, "batch": batch.map { $0 as Any } ?? "auto",
+            ]
             for linear in [false, true] {
-                let f = try Extract.maskedForward(backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
-                                                  baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: self.batch, linearity: linear)
+                let f = try Extract.maskedForward(
+                    backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
+                    baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: self.batch,
+                    linearity: linear)
                 result["executor"] = f.executor
                 result[linear ? "shortcut_batch" : "plain_batch"] = f.batchSize
                 var timed: () throws -> Void = { _ = try f.rewards(kind: .logit, target: 0) }
@@ -321,11 +369,18 @@ struct BenchForward: ParsableCommand {
                     if profile {
                         let p = try d.profile()
                         let total = p.reduce(0) { $0 + $1.seconds }
-                        Console.note(String(format: "%@ kernels, batch %d: %.3f ms", linear && f.usesLinearity ? "shortcut" : "plain", d.batch, total * 1e3))
-                        for (node, kernel, s) in p { Console.note(String(format: "  %-24@ %-14@ %8.3f ms", node, kernel, s * 1e3)) }
+                        Console.note(
+                            String(
+                                format: "%@ kernels, batch %d: %.3f ms",
+                                linear && f.usesLinearity ? "shortcut" : "plain", d.batch, total * 1e3))
+                        for (node, kernel, s) in p {
+                            Console.note(String(format: "  %-24@ %-14@ %8.3f ms", node, kernel, s * 1e3))
+                        }
                     }
                 }
-                if f.runner is OpenCLModel, backend is OpenCLBackend { try timed() } else {
+                if f.runner is OpenCLModel, backend is OpenCLBackend {
+                    try timed()
+                } else {
                     _ = try f.outputs(from: 0, count: min(f.batchSize, 1 << lists.count))  // warm-up
                 }
                 // Each timed run covers at least 2^16 masked samples (the 2^n set repeated), so that small n is not
@@ -336,12 +391,17 @@ struct BenchForward: ParsableCommand {
                     let s = try wall { for _ in 0..<rounds { try timed() } }
                     rates.append(Double(rounds << lists.count) / s)
                 }
-                let key = linear ? (f.usesLinearity ? "shortcut_samples_per_s" : "shortcut_not_applicable") : "plain_samples_per_s"
+                let key =
+                    linear
+                    ? (f.usesLinearity ? "shortcut_samples_per_s" : "shortcut_not_applicable") : "plain_samples_per_s"
                 result[key] = f.usesLinearity || !linear ? median(rates) : true
             }
             for line in OperatorProfile.report() { Console.note("operator time: " + line) }
             if json {
-                print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+                print(
+                    String(
+                        decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]),
+                        as: UTF8.self))
             } else {
                 print(result.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
             }
