@@ -128,9 +128,13 @@ final class CPUProgram: @unchecked Sendable {
             let readsData = n.inputs.contains { dynamic.contains($0) && values[$0]?.dtype == .float32 }
             for (name, t) in zip(n.outputs, outs) where !name.isEmpty {
                 values[name] = t
-                // Integer results of data (not of shapes) would change per batch: not compiled.
-                if t.dtype == .float32 { dynamic.insert(name) } else if readsData && n.op != "Shape" {
-                    throw HarsanyiError.unsupported("node \(n.name): integer tensor computed from data")
+                // Integer results of data (not of shapes) change per batch: they live in the arena as floats (exact
+                // below 2^24), which every reader accepts (integer inputs are read through asInts).
+                if t.dtype == .float32 {
+                    dynamic.insert(name)
+                } else if readsData && n.op != "Shape" {
+                    values[name] = Tensor(shape: t.shape, floats: t.asFloats)
+                    dynamic.insert(name)
                 }
             }
         }
@@ -179,7 +183,8 @@ final class CPUProgram: @unchecked Sendable {
                     if let s = i.slot { return Tensor(shape: s.shape, floats: Array(UnsafeBufferPointer(start: p + s.offset, count: s.count))) }
                     return i.fixed
                 }
-                let r = try ONNXModel.evaluate(n, tensors, opset: opset)[0]
+                var r = try ONNXModel.evaluate(n, tensors, opset: opset)[0]
+                if r.dtype == .int64 { r = Tensor(shape: r.shape, floats: r.asFloats) }  // integers of data: as floats
                 guard r.shape == shape, r.dtype == .float32 else {
                     throw HarsanyiError.invalidArgument("node \(n.name): output shape \(r.shape) differs from the planned \(shape)")
                 }
@@ -209,7 +214,11 @@ final class CPUProgram: @unchecked Sendable {
             }
             switch n.op {
             case "Identity", "Dropout", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Cast":
-                if slots[n.inputs[0]] == nil || n.outputs.count > 1, !n.outputs[1].isEmpty, readers[n.outputs[1]] != nil {
+                // A view of its input, unless the input is no arena value, a second output (Dropout's mask) is
+                // read, or it is a Cast to a type other than float32 or double (others round or truncate).
+                let maskRead = n.outputs.count > 1 && !n.outputs[1].isEmpty && readers[n.outputs[1]] != nil
+                let converts = n.op == "Cast" && ![1, 11].contains(n.int("to", 1))
+                if slots[n.inputs[0]] == nil || maskRead || converts {
                     try fallback(n, &slots)
                 } else {
                     slots[outName] = Slot(region: slots[n.inputs[0]]!.region, shape: outT.shape, layout: layout)

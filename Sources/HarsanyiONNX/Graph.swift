@@ -44,14 +44,13 @@ public struct Graph: Sendable {
     public var opset: Int
     public var producer: String
 
-    /// The operators this package implements (on the CPU path; see `Operators.swift`).
-    public static let supportedOps: Set<String> = [
-        "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
-        "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Constant", "Clip", "Conv",
-        "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Concat", "ReduceMean", "ReduceMax", "ReduceSum",
-        "Shape", "Gather", "Cast",
-    ]
-    public static let opsets = 11...21
+    /// The data inputs' names, comma-separated (for messages).
+    public var inputNames: String { inputs.map(\.name).joined(separator: ", ") }
+
+    /// The operators this package implements (the operator table, `Operators.swift`).
+    public static var supportedOps: Set<String> { Set(Operators.table.keys) }
+    /// Opsets of the default domain a model may declare.
+    public static let opsets = Operators.opsets
 
     /// Loads and checks a model: every operator supported, opset in 11...21, initializers decodable.
     public static func load(_ path: String) throws -> Graph {
@@ -77,7 +76,8 @@ public struct Graph: Sendable {
         producer = model.producerName
         let g = model.graph
         var inits: [String: Tensor] = [:]
-        for t in g.initializer { inits[t.name] = try Self.tensor(t, context: "initializer \(t.name)") }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        for t in g.initializer { inits[t.name] = try Self.tensor(t, folder: folder, context: "initializer \(t.name)") }
         initializers = inits
         var nodes: [Node] = []
         for (i, n) in g.node.enumerated() {
@@ -85,11 +85,11 @@ public struct Graph: Sendable {
             guard n.domain.isEmpty || n.domain == "ai.onnx" else {
                 throw HarsanyiError.unsupported("\(path): node \(name) uses operator domain '\(n.domain)'")
             }
-            guard Self.supportedOps.contains(n.opType) else {
+            guard Operators.table[n.opType] != nil else {
                 throw HarsanyiError.unsupported("\(path): node \(name): operator \(n.opType) is not supported")
             }
             var attrs: [String: Attribute] = [:]
-            for a in n.attribute { attrs[a.name] = try Self.attribute(a, node: name) }
+            for a in n.attribute { attrs[a.name] = try Self.attribute(a, node: name, folder: folder) }
             nodes.append(Node(name: name, op: n.opType, inputs: n.input, outputs: n.output, attributes: attrs))
         }
         self.nodes = nodes
@@ -128,38 +128,24 @@ public struct Graph: Sendable {
         return (steps, constants)
     }
 
-    /// Attributes we do not implement are errors at load time, naming the node.
+    /// Operators, their versions and attributes we do not implement are errors at load time, naming the node.
     private func checkAttributes() throws {
-        for n in nodes {
-            switch n.op {
-            case "Conv", "MaxPool", "AveragePool":
-                if let pad = n.string("auto_pad"), !["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(pad) {
-                    throw ONNXError.unsupported(n.name, "auto_pad \(pad)")
-                }
-                if n.op == "MaxPool", n.int("storage_order", 0) != 0 { throw ONNXError.unsupported(n.name, "MaxPool storage_order 1") }
-                if n.op == "MaxPool", n.outputs.count > 1, !n.outputs[1].isEmpty { throw ONNXError.unsupported(n.name, "MaxPool Indices output") }
-            case "BatchNormalization":
-                if n.int("training_mode", 0) != 0 { throw ONNXError.unsupported(n.name, "BatchNormalization in training mode") }
-            case "Reshape":
-                if n.int("allowzero", 0) != 0 { throw ONNXError.unsupported(n.name, "Reshape allowzero=1") }
-            default: break
-            }
-        }
+        for n in nodes { try Operators.check(n, opset: opset) }
     }
 
-    static func attribute(_ a: Onnx_AttributeProto, node: String) throws -> Attribute {
+    static func attribute(_ a: Onnx_AttributeProto, node: String, folder: String? = nil) throws -> Attribute {
         switch a.type {
         case .int: return .int(Int(a.i))
         case .float: return .float(a.f)
         case .string: return .string(String(decoding: a.s, as: UTF8.self))
         case .ints: return .ints(a.ints.map { Int($0) })
         case .floats: return .floats(a.floats)
-        case .tensor: return .tensor(try tensor(a.t, context: "node \(node) attribute \(a.name)"))
+        case .tensor: return .tensor(try tensor(a.t, folder: folder, context: "node \(node) attribute \(a.name)"))
         default:
             // Older exporters leave `type` unset: infer it from the populated field.
             if !a.ints.isEmpty { return .ints(a.ints.map { Int($0) }) }
             if !a.floats.isEmpty { return .floats(a.floats) }
-            if a.hasT { return .tensor(try tensor(a.t, context: "node \(node) attribute \(a.name)")) }
+            if a.hasT { return .tensor(try tensor(a.t, folder: folder, context: "node \(node) attribute \(a.name)")) }
             if a.hasS { return .string(String(decoding: a.s, as: UTF8.self)) }
             if a.hasF { return .float(a.f) }
             if a.hasI { return .int(Int(a.i)) }
@@ -167,35 +153,8 @@ public struct Graph: Sendable {
         }
     }
 
-    /// Decodes a TensorProto (raw_data, little-endian, or the typed fields).
-    static func tensor(_ t: Onnx_TensorProto, context: String) throws -> Tensor {
-        let shape = t.dims.map { Int($0) }
-        // Dims are checked before anything is sized by them: none negative, the product without overflow (the
-        // data must then hold exactly that many values, which bounds it by the file size).
-        var count = 1
-        for d in shape {
-            let (m, overflow) = count.multipliedReportingOverflow(by: d)
-            guard d >= 0, !overflow else { throw HarsanyiError.invalidArgument("\(context): bad tensor shape \(shape)") }
-            count = m
-        }
-        guard t.dataLocation != .external else { throw HarsanyiError.unsupported("\(context): external tensor data") }
-        func raw<T>(_: T.Type) throws -> [T] {
-            guard t.rawData.count % MemoryLayout<T>.size == 0, t.rawData.count / MemoryLayout<T>.size == count else {
-                throw HarsanyiError.invalidArgument("\(context): raw_data has \(t.rawData.count) bytes for shape \(shape)")
-            }
-            return t.rawData.withUnsafeBytes { b in (0..<count).map { b.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
-        }
-        let out: Tensor
-        switch Onnx_TensorProto.DataType(rawValue: Int(t.dataType)) {
-        case .float?: out = Tensor(shape: shape, floats: t.rawData.isEmpty ? t.floatData : try raw(Float.self))
-        case .double?: out = Tensor(shape: shape, floats: (t.rawData.isEmpty ? t.doubleData : try raw(Double.self)).map { Float($0) })
-        case .int64?: out = Tensor(shape: shape, ints: t.rawData.isEmpty ? t.int64Data : try raw(Int64.self))
-        case .int32?: out = Tensor(shape: shape, ints: (t.rawData.isEmpty ? t.int32Data.map { Int32($0) } : try raw(Int32.self)).map { Int64($0) })
-        default: throw HarsanyiError.unsupported("\(context): tensor data type \(t.dataType) (float, double, int64 and int32 are supported)")
-        }
-        guard (out.dtype == .float32 ? out.floats.count : out.ints.count) == count else {
-            throw HarsanyiError.invalidArgument("\(context): \(out.dtype == .float32 ? out.floats.count : out.ints.count) values for shape \(shape)")
-        }
-        return out
+    /// Decodes a TensorProto (see `TensorDecoding`); `folder` holds the model's external data files.
+    static func tensor(_ t: Onnx_TensorProto, folder: String? = nil, context: String) throws -> Tensor {
+        try TensorDecoding.decode(t, folder: folder, context: context)
     }
 }

@@ -19,20 +19,51 @@ public final class ONNXModel: @unchecked Sendable {
     /// Nodes that depend on the input, in graph (topological) order: what a backend executes per batch.
     public let steps: [Node]
 
-    public init(path: String, output: String? = nil) throws {
+    /// Loads `path` for running `output` (default: the first graph output).
+    ///
+    /// Models with several data inputs: `input` names the one that receives the batches (and is masked);
+    /// `fixed` gives every other input a tensor (batch axis 1), which is then a constant of the model, folded
+    /// like an initializer. One data input: `input` may be omitted.
+    public init(path: String, output: String? = nil, input inputName: String? = nil, fixed: [String: Tensor] = [:]) throws {
         let graph = try Graph.load(path)
         self.graph = graph
         self.path = path
-        guard graph.inputs.count == 1, let input = graph.inputs.first else {
-            throw HarsanyiError.unsupported("\(path): models with \(graph.inputs.count) data inputs (exactly one is supported)")
+        for name in fixed.keys where !graph.inputs.contains(where: { $0.name == name }) {
+            throw HarsanyiError.invalidArgument("\(path): no graph input named '\(name)' (inputs: \(graph.inputNames))")
         }
-        self.input = input
+        let open = graph.inputs.filter { fixed[$0.name] == nil && $0.name != inputName }
+        let chosen: ValueInfo
+        if let inputName {
+            guard let i = graph.inputs.first(where: { $0.name == inputName }) else {
+                throw HarsanyiError.invalidArgument("\(path): no graph input named '\(inputName)' (inputs: \(graph.inputNames))")
+            }
+            chosen = i
+        } else if let only = open.first, open.count == 1 {
+            chosen = only
+        } else {
+            throw HarsanyiError.unsupported(
+                "\(path): the model has \(graph.inputs.count) data inputs (\(graph.inputNames)); give every input "
+                    + "but the masked one as --input NAME=FILE.npy")
+        }
+        guard open.allSatisfy({ $0.name == chosen.name }) else {
+            let missing = open.filter { $0.name != chosen.name }.map(\.name)
+            throw HarsanyiError.invalidArgument("\(path): inputs \(missing.joined(separator: ", ")) have no values (--input NAME=FILE.npy)")
+        }
+        for (name, t) in fixed {
+            let declared = graph.inputs.first { $0.name == name }!.shape
+            guard declared.isEmpty || (declared.count == t.rank && zip(declared, t.shape).allSatisfy { $0.0 == nil || $0.0 == $0.1 }) else {
+                throw HarsanyiError.invalidArgument("\(path): input '\(name)' has shape \(declared.map { $0.map(String.init) ?? "?" }), got \(t.shape)")
+            }
+        }
+        self.input = chosen
+        var g = graph
+        for (k, v) in fixed { g.initializers[k] = v }
         let out = output ?? graph.outputs.first?.name ?? ""
         guard graph.outputs.contains(where: { $0.name == out }) || graph.nodes.contains(where: { $0.outputs.contains(out) }) else {
             throw HarsanyiError.invalidArgument("\(path): no tensor named '\(out)' (outputs: \(graph.outputs.map(\.name).joined(separator: ", ")))")
         }
         outputName = out
-        let (steps, constants) = try graph.pruneAndFold(output: out)
+        let (steps, constants) = try g.pruneAndFold(output: out)
         for n in steps {
             for name in n.inputs where !name.isEmpty && name != input.name && constants[name] == nil
                 && !steps.contains(where: { $0.outputs.contains(name) }) {
@@ -88,62 +119,10 @@ public final class ONNXModel: @unchecked Sendable {
 
     // MARK: operators
 
-    /// Evaluates one node on the CPU path (for tests and tools that drive a graph themselves).
-    public static func evaluatePublic(_ n: Node, _ x: [Tensor?], opset: Int) throws -> [Tensor] { try evaluate(n, x, opset: opset) }
-
-    static func evaluate(_ n: Node, _ x: [Tensor?], opset: Int) throws -> [Tensor] {
-        func arg(_ i: Int) throws -> Tensor {
-            guard i < x.count, let t = x[i] else { throw ONNXError.invalid(n.name, "\(n.op) is missing input \(i)") }
-            return t
-        }
-        func opt(_ i: Int) -> Tensor? { i < x.count ? x[i] : nil }
-        switch n.op {
-        case "Add": return [try Elementwise.binary(n, arg(0), arg(1), +)]
-        case "Sub": return [try Elementwise.binary(n, arg(0), arg(1), -)]
-        case "Mul": return [try Elementwise.binary(n, arg(0), arg(1), *)]
-        case "Div": return [try Elementwise.binary(n, arg(0), arg(1), /)]
-        case "Relu": return [Elementwise.unary(try arg(0)) { Swift.max($0, 0) }]
-        case "LeakyRelu":
-            let alpha = n.float("alpha", 0.01)
-            return [Elementwise.unary(try arg(0)) { $0 >= 0 ? $0 : alpha * $0 }]
-        case "Sigmoid": return [Elementwise.unary(try arg(0), Elementwise.sigmoid)]
-        case "Tanh": return [Elementwise.unary(try arg(0)) { Foundation.tanh($0) }]
-        case "Clip":
-            let lo = opset >= 11 ? opt(1)?.asFloats.first ?? -.infinity : n.float("min", -.infinity)
-            let hi = opset >= 11 ? opt(2)?.asFloats.first ?? .infinity : n.float("max", .infinity)
-            return [Elementwise.unary(try arg(0)) { Swift.min(Swift.max($0, lo), hi) }]
-        case "Identity", "Dropout": return [try arg(0)]
-        case "Constant":
-            if case .tensor(let t)? = n.attributes["value"] { return [t] }
-            if case .float(let f)? = n.attributes["value_float"] { return [Tensor(shape: [], floats: [f])] }
-            if case .floats(let f)? = n.attributes["value_floats"] { return [Tensor(shape: [f.count], floats: f)] }
-            if case .int(let i)? = n.attributes["value_int"] { return [Tensor(shape: [], ints: [Int64(i)])] }
-            if case .ints(let i)? = n.attributes["value_ints"] { return [Tensor(shape: [i.count], ints: i.map { Int64($0) })] }
-            throw ONNXError.unsupported(n.name, "Constant without a supported value attribute")
-        case "Gemm": return [try Linear.gemm(n, arg(0), arg(1), opt(2))]
-        case "MatMul": return [try Linear.matmul(n, arg(0), arg(1))]
-        case "Conv": return [try Linear.conv(n, arg(0), arg(1), opt(2))]
-        case "MaxPool": return [try Pooling.pool(n, arg(0), max: true)]
-        case "AveragePool": return [try Pooling.pool(n, arg(0), max: false)]
-        case "GlobalAveragePool": return [try Pooling.globalAverage(n, arg(0))]
-        case "BatchNormalization": return [try Reduce.batchNorm(n, arg(0), arg(1), arg(2), arg(3), arg(4))]
-        case "Softmax": return [try Reduce.softmax(n, arg(0), opset: opset, log: false)]
-        case "LogSoftmax": return [try Reduce.softmax(n, arg(0), opset: opset, log: true)]
-        case "ReduceMean", "ReduceMax", "ReduceSum":
-            let fromInput = n.op == "ReduceSum" ? opset >= 13 : opset >= 18
-            return [try Reduce.reduce(n, arg(0), axes: fromInput ? opt(1)?.asInts : n.ints("axes"))]
-        case "Flatten": return [try ShapeOps.flatten(n, arg(0))]
-        case "Reshape": return [try ShapeOps.reshape(n, arg(0), arg(1).asInts)]
-        case "Transpose": return [try ShapeOps.transpose(n, arg(0))]
-        case "Squeeze": return [try ShapeOps.squeeze(n, arg(0), opset >= 13 ? opt(1)?.asInts : n.ints("axes"))]
-        case "Unsqueeze":
-            guard let axes = opset >= 13 ? opt(1)?.asInts : n.ints("axes") else { throw ONNXError.invalid(n.name, "Unsqueeze needs axes") }
-            return [try ShapeOps.unsqueeze(n, arg(0), axes)]
-        case "Concat": return [try ShapeOps.concat(n, x.compactMap { $0 })]
-        case "Shape": return [ShapeOps.shape(n, try arg(0))]
-        case "Gather": return [try ShapeOps.gather(n, arg(0), arg(1))]
-        case "Cast": return [try ShapeOps.cast(n, arg(0))]
-        default: throw ONNXError.unsupported(n.name, "operator \(n.op)")
-        }
+    /// Evaluates one node with its reference implementation (for tests and tools that drive a graph themselves).
+    public static func evaluatePublic(_ n: Node, _ x: [Tensor?], opset: Int) throws -> [Tensor] {
+        try Operators.evaluate(n, x, opset: opset)
     }
+
+    static func evaluate(_ n: Node, _ x: [Tensor?], opset: Int) throws -> [Tensor] { try Operators.evaluate(n, x, opset: opset) }
 }

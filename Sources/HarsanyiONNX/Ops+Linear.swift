@@ -200,3 +200,11 @@ enum Linear {
         return Tensor(shape: spatial == 2 ? [nB, m, outH, outW] : [nB, m, outW], floats: out)
     }
 }
+
+extension Linear {
+    static let operators: [Operator] = [
+        Operator("Gemm") { n, x, _ in [try gemm(n, x[0], x[1], x.optional(2))] },
+        Operator("MatMul") { n, x, _ in [try matmul(n, x[0], x[1])] },
+        Operator("Conv", check: Pooling.checkAutoPad) { n, x, _ in [try conv(n, x[0], x[1], x.optional(2))] },
+    ]
+}

@@ -66,3 +66,30 @@ enum Pooling {
         return Tensor(shape: Array(x.shape.prefix(2)) + [Int](repeating: 1, count: x.rank - 2), floats: out)
     }
 }
+
+extension Pooling {
+    /// auto_pad values the window geometry implements.
+    @Sendable static func checkAutoPad(_ n: Node, _ opset: Int) throws {
+        if let pad = n.string("auto_pad"), !["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(pad) {
+            throw ONNXError.unsupported(n.name, "auto_pad \(pad)")
+        }
+    }
+
+    static let operators: [Operator] = [
+        Operator("MaxPool", check: { n, opset in
+            try checkAutoPad(n, opset)
+            if n.int("storage_order", 0) != 0 { throw ONNXError.unsupported(n.name, "MaxPool storage_order 1") }
+            if n.outputs.count > 1, !n.outputs[1].isEmpty { throw ONNXError.unsupported(n.name, "MaxPool Indices output") }
+        }) { n, x, _ in [try pool(n, x[0], max: true)] },
+        Operator("AveragePool", check: checkAutoPad) { n, x, _ in [try pool(n, x[0], max: false)] },
+        Operator("GlobalAveragePool") { n, x, _ in [try globalAverage(n, x[0])] },
+        // GlobalMaxPool: the maximum over every spatial axis, keeping them as size 1.
+        Operator("GlobalMaxPool") { n, x, _ in
+            let t = try x[0]
+            guard t.rank >= 3 else { throw ONNXError.invalid(n.name, "GlobalMaxPool needs rank >= 3, got \(t.shape)") }
+            var r = Node(name: n.name, op: "ReduceMax", inputs: [], outputs: [], attributes: [:])
+            r.attributes["keepdims"] = .int(1)
+            return [try Reduce.reduce(r, t, axes: Array(2..<t.rank))]
+        },
+    ]
+}

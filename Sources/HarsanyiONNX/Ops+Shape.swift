@@ -10,7 +10,11 @@ enum ShapeOps {
     }
 
     static func reshape(_ node: Node, _ x: Tensor, _ target: [Int]) throws -> Tensor {
-        var shape = target.enumerated().map { $0.element == 0 && $0.offset < x.rank ? x.shape[$0.offset] : $0.element }
+        // A 0 copies the input's axis unless allowzero = 1 (opset 14), where it is a 0-sized axis.
+        let allowZero = node.int("allowzero", 0) != 0
+        var shape = target.enumerated().map {
+            $0.element == 0 && !allowZero && $0.offset < x.rank ? x.shape[$0.offset] : $0.element
+        }
         // Checked arithmetic: target entries are -1 or ≥ 0 and their product must not overflow.
         var known = 1
         for d in shape where d != -1 {
@@ -132,11 +136,80 @@ enum ShapeOps {
         return x.dtype == .float32 ? Tensor(shape: shape, floats: pick(x.floats)) : Tensor(shape: shape, ints: pick(x.ints))
     }
 
+    /// Cast. Float types (float, double, float16, bfloat16) are float32 here: float16 and bfloat16 round through
+    /// their format. Integer types are int64 here (float → int truncates toward zero, as numpy's astype).
+    /// BOOL is 0/1 in the input's representation: float data stays float (x ≠ 0), so comparisons and masks
+    /// computed from data stay on the float paths of every executor.
     static func cast(_ node: Node, _ x: Tensor) throws -> Tensor {
-        switch node.int("to", 1) {
-        case 1, 11: return Tensor(shape: x.shape, floats: x.asFloats)  // FLOAT, DOUBLE (computed in float32)
-        case 6, 7: return Tensor(shape: x.shape, ints: x.asInts.map { Int64($0) })  // INT32, INT64
-        default: throw ONNXError.unsupported(node.name, "Cast to data type \(node.int("to", 1))")
+        let to = node.int("to", 1)
+        switch to {
+        case 1, 11: return Tensor(shape: x.shape, floats: x.asFloats)
+        case 10: return Tensor(shape: x.shape, floats: x.asFloats.map { Float(Float16($0)) })
+        case 16: return Tensor(shape: x.shape, floats: x.asFloats.map(bfloat16))
+        case 2, 3, 4, 5, 6, 7, 12, 13:
+            return Tensor(shape: x.shape, ints: x.dtype == .int64 ? x.ints : x.floats.map(truncatedInt))
+        case 9:
+            if x.dtype == .float32 { return Tensor(shape: x.shape, floats: x.floats.map { $0 != 0 ? 1 : 0 }) }
+            return Tensor(shape: x.shape, ints: x.ints.map { $0 != 0 ? 1 : 0 })
+        default: throw ONNXError.unsupported(node.name, "Cast to data type \(to)")
         }
     }
+
+    /// Float to int64 truncating toward zero; NaN and values beyond ±2^62 saturate (no trap).
+    static func truncatedInt(_ v: Float) -> Int64 { v.isNaN ? 0 : Int64(Swift.max(-0x1p62, Swift.min(0x1p62, v))) }
+
+    /// Rounds to bfloat16 (round to nearest even on the upper 16 bits).
+    static func bfloat16(_ v: Float) -> Float {
+        guard v.isFinite else { return v }
+        let b = v.bitPattern
+        let rounded = b &+ 0x7FFF &+ ((b >> 16) & 1)
+        return Float(bitPattern: rounded & 0xFFFF_0000)
+    }
+}
+
+extension ShapeOps {
+    /// The axes of Squeeze/Unsqueeze: an attribute before opset 13, the second input from 13 on.
+    static func axes(_ n: Node, _ x: Inputs, _ opset: Int) -> [Int]? { opset >= 13 ? x.optional(1)?.asInts : n.ints("axes") }
+
+    static let operators: [Operator] = [
+        Operator("Identity") { _, x, _ in [try x[0]] },
+        Operator("Dropout") { n, x, _ in
+            let t = try x[0]
+            // Inference: the output is the input; the optional mask output is all true.
+            if n.outputs.count > 1 { return [t, Tensor(shape: t.shape, ints: [Int64](repeating: 1, count: t.count))] }
+            return [t]
+        },
+        Operator("Constant") { n, _, _ in
+            if case .tensor(let t)? = n.attributes["value"] { return [t] }
+            if case .float(let f)? = n.attributes["value_float"] { return [Tensor(shape: [], floats: [f])] }
+            if case .floats(let f)? = n.attributes["value_floats"] { return [Tensor(shape: [f.count], floats: f)] }
+            if case .int(let i)? = n.attributes["value_int"] { return [Tensor(shape: [], ints: [Int64(i)])] }
+            if case .ints(let i)? = n.attributes["value_ints"] { return [Tensor(shape: [i.count], ints: i.map { Int64($0) })] }
+            throw ONNXError.unsupported(n.name, "Constant without a supported value attribute")
+        },
+        Operator("Flatten") { n, x, _ in [try flatten(n, x[0])] },
+        Operator(
+            "Reshape",
+            check: { n, _ in
+                // allowzero = 1: a 0 in the shape is a 0-sized axis, not a copy of the input's axis.
+                guard [0, 1].contains(n.int("allowzero", 0)) else { throw ONNXError.invalid(n.name, "allowzero must be 0 or 1") }
+            }
+        ) { n, x, _ in [try reshape(n, x[0], x[1].asInts)] },
+        Operator("Transpose") { n, x, _ in [try transpose(n, x[0])] },
+        Operator("Squeeze") { n, x, opset in [try squeeze(n, x[0], axes(n, x, opset))] },
+        Operator("Unsqueeze") { n, x, opset in
+            guard let a = axes(n, x, opset) else { throw ONNXError.invalid(n.name, "Unsqueeze needs axes") }
+            return [try unsqueeze(n, x[0], a)]
+        },
+        Operator("Concat") { n, x, _ in [try concat(n, x.present)] },
+        Operator("Shape") { n, x, _ in [shape(n, try x[0])] },
+        Operator("Size") { _, x, _ in [Tensor(shape: [], ints: [Int64(try x[0].count)])] },
+        Operator("Gather") { n, x, _ in [try gather(n, x[0], x[1])] },
+        Operator("Cast") { n, x, _ in [try cast(n, x[0])] },
+        Operator("CastLike") { n, x, _ in
+            let like = try x[1]
+            return [like.dtype == .float32 ? Tensor(shape: try x[0].shape, floats: try x[0].asFloats)
+                    : Tensor(shape: try x[0].shape, ints: try x[0].asInts.map { Int64($0) })]
+        },
+    ]
 }

@@ -145,3 +145,13 @@ public enum ShapeRules {
         Linear.window(node, input: input, kernel: kernel, stride: stride, dilation: dilation, padBegin: padBegin, padEnd: padEnd, ceil: ceil)
     }
 }
+
+extension Tensor {
+    /// A tensor from an .npy array: integer and bool arrays as int64, float arrays as float32.
+    public init(npy a: NPYArray) {
+        switch a.type {
+        case .int64, .int32, .bool: self.init(shape: a.shape, ints: a.doubles().map { Int64($0) })
+        default: self.init(shape: a.shape, floats: a.floats())
+        }
+    }
+}

@@ -153,7 +153,9 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         if let checkInput, let x = feeds[inputNames[0]] { try checkInput(x.shape) }
         lock.lock()
         defer { lock.unlock() }
-        let plan = try plan(for: feeds.mapValues(\.shape))
+        // Integer feeds are host values of the plan (indices, shapes), float feeds are uploaded per run.
+        let hostFeeds = feeds.filter { $0.value.dtype == .int64 }
+        let plan = try plan(for: feeds.filter { $0.value.dtype != .int64 }.mapValues(\.shape), hostFeeds: hostFeeds)
         var slots = plan.slots
         for (name, slot) in plan.inputSlots {
             guard let t = feeds[name], let buffer = plan.inputBuffers[name] else { continue }
@@ -163,6 +165,14 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         try execute(plan, slots)
         let y = try backend.read(plan.output, as: Float.self)
         return Tensor(shape: plan.outputShape, floats: y)
+    }
+
+    /// Nodes the plan for these feeds runs on the host (operators without a device kernel): "name (op)".
+    public func hostNodes(_ feeds: [String: Tensor]) throws -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        let hostFeeds = feeds.filter { $0.value.dtype == .int64 }
+        return try plan(for: feeds.filter { $0.value.dtype != .int64 }.mapValues(\.shape), hostFeeds: hostFeeds).hostNodes
     }
 
     /// Runs a batch already on the device: `input` holds `batch` samples of `sampleShape` (float32, C order, made
@@ -226,9 +236,7 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         let plan = try plan(for: [inputNames[0]: x.shape])
         var slots = plan.slots
         for (name, slot) in plan.inputSlots { slots[slot] = plan.inputBuffers[name] }
-        return try plan.launches.map { l in
-            (l.node, l.kernel, try backend.measureKernelTime { try execute(plan, slots, only: [l]) })
-        }
+        return try plan.launches.map { l in (l.node, l.kernel, try time(l, plan, slots)) }
     }
 
     /// Device time of each launch of one run on a batch already on the device (see `run(device:batch:)`).
@@ -240,14 +248,38 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         let plan = try plan(for: [inputNames[0]: [batch] + sampleShape.compactMap { $0 }])
         var slots = plan.slots
         if let slot = plan.inputSlots[inputNames[0]] { slots[slot] = b }
-        return try plan.launches.map { l in
-            (l.node, l.kernel, try backend.measureKernelTime { try execute(plan, slots, only: [l]) })
-        }
+        return try plan.launches.map { l in (l.node, l.kernel, try time(l, plan, slots)) }
     }
 
+    /// Device time of one launch (event profiling); wall time for a host step (its reads, host work and writes).
+    private func time(_ l: Launch, _ plan: Plan, _ slots: [OpenCLBuffer?]) throws -> Double {
+        guard l.host != nil else { return try backend.measureKernelTime { try execute(plan, slots, only: [l]) } }
+        try backend.finish()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try execute(plan, slots, only: [l])
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+    }
+
+    /// Runs the launches in order: kernels under the backend's lock, host steps between them (a host step reads
+    /// with a blocking read, which waits for the kernels before it).
     private func execute(_ plan: Plan, _ slots: [OpenCLBuffer?], only: [Launch]? = nil) throws {
+        var pending: [Launch] = []
+        for l in only ?? plan.launches {
+            if let host = l.host {
+                try launchAll(pending, slots)
+                pending = []
+                try host(slots)
+            } else {
+                pending.append(l)
+            }
+        }
+        try launchAll(pending, slots)
+    }
+
+    private func launchAll(_ launches: [Launch], _ slots: [OpenCLBuffer?]) throws {
+        guard !launches.isEmpty else { return }
         try backend.locked {
-            for l in only ?? plan.launches {
+            for l in launches {
                 let args = try l.args.map { a -> OpenCLBackend.Arg in
                     switch a {
                     case .arg(let x): return x
@@ -262,10 +294,11 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
     }
 
     /// The cached plan for these input shapes, or a new one. Call with the lock held.
-    private func plan(for shapes: [String: [Int]]) throws -> Plan {
-        let key = inputNames.map { "\($0):\(shapes[$0] ?? [])" }.joined(separator: ";")
+    private func plan(for shapes: [String: [Int]], hostFeeds: [String: Tensor] = [:]) throws -> Plan {
+        var key = inputNames.map { "\($0):\(shapes[$0] ?? [])" }.joined(separator: ";")
+        for (k, t) in hostFeeds.sorted(by: { $0.key < $1.key }) { key += ";\(k)=\(t.shape)\(t.ints)" }
         if let i = plans.firstIndex(where: { $0.key == key }) { return plans[i].plan }
-        let p = try Planner(model: self, inputShapes: shapes).make()
+        let p = try Planner(model: self, inputShapes: shapes, hostFeeds: hostFeeds).make()
         plans.append((key, p))
         if plans.count > Self.maxPlans { plans.removeFirst() }
         return p
@@ -400,6 +433,19 @@ struct Launch {
     let global: Int
     let local: Int?
     let args: [A]
+    /// A host step (see `OpenCLHostStep.swift`) instead of a kernel: runs with the plan's slot buffers.
+    var host: (([OpenCLBuffer?]) throws -> Void)?
+
+    init(node: String, file: String, kernel: String, global: Int, local: Int?, args: [A],
+         host: (([OpenCLBuffer?]) throws -> Void)? = nil) {
+        self.node = node
+        self.file = file
+        self.kernel = kernel
+        self.global = global
+        self.local = local
+        self.args = args
+        self.host = host
+    }
 }
 
 /// Everything one input shape needs: launches, pooled buffers, where inputs go and the output comes from.
@@ -412,6 +458,8 @@ final class Plan {
     let launches: [Launch]
     let output: OpenCLBuffer
     let outputShape: [Int]
+    /// Nodes that run on the host ("name (op)"): operators without a device kernel.
+    var hostNodes: [String] = []
 
     init(slots: [OpenCLBuffer?], inputSlots: [String: Int], inputBuffers: [String: OpenCLBuffer], launches: [Launch], output: OpenCLBuffer,
          outputShape: [Int]) {

@@ -7,44 +7,53 @@ import HarsanyiONNX
 extension Planner {
     static let maxRank = 6
 
+    /// The device implementation of each operator, by name (the operator table's names, `HarsanyiONNX/Operators.swift`).
+    /// A node whose operator is not here runs its reference implementation on the host (`hostStep`): its inputs
+    /// are read back, the output is written to a device buffer, and the plan lists the node as a host step.
+    nonisolated(unsafe) static let deviceOps: [String: DeviceKernel] = [
+        "Add": { try $0.binary($1, $2) }, "Sub": { try $0.binary($1, $2) },
+        "Mul": { try $0.binary($1, $2) }, "Div": { try $0.binary($1, $2) },
+        "Relu": { try $0.unary($1, $2) }, "LeakyRelu": { try $0.unary($1, $2) },
+        "Sigmoid": { try $0.unary($1, $2) }, "Tanh": { try $0.unary($1, $2) },
+        "Clip": { try $0.clip($1, $2) },
+        "Identity": { p, n, out in
+            let x = try p.device(n, 0)
+            p.alias(out, x, x.shape)
+        },
+        "Dropout": { p, n, out in
+            if n.outputs.count > 1, !n.outputs[1].isEmpty, p.lastUse[n.outputs[1]] != nil {
+                throw p.unsupported(n, "the Dropout mask output is read")
+            }
+            let x = try p.device(n, 0)
+            p.alias(out, x, x.shape)
+        },
+        "Cast": { p, n, out in
+            // To float32 or double: a view; to other types (rounding to float16, truncating to integers): host step.
+            guard [1, 11].contains(n.int("to", 1)) else { return try p.hostStep(n) }
+            let x = try p.device(n, 0)
+            p.alias(out, x, x.shape)
+        },
+        "Reshape": { try $0.view($1, $2) }, "Flatten": { try $0.view($1, $2) },
+        "Squeeze": { try $0.view($1, $2) }, "Unsqueeze": { try $0.view($1, $2) },
+        "Shape": { p, n, out in
+            let x = try p.device(n, 0)
+            p.values[out] = .host(try ONNXModel.evaluatePublic(n, [Tensor(shape: x.shape, floats: [])], opset: p.model.opset)[0])
+        },
+        "Gemm": { try $0.gemm($1, $2) }, "MatMul": { try $0.matmul($1, $2) }, "Conv": { try $0.conv($1, $2) },
+        "MaxPool": { try $0.pool($1, $2) }, "AveragePool": { try $0.pool($1, $2) },
+        "GlobalAveragePool": { try $0.globalAveragePool($1, $2) },
+        "BatchNormalization": { try $0.batchNorm($1, $2) },
+        "Softmax": { try $0.softmax($1, $2) }, "LogSoftmax": { try $0.softmax($1, $2) },
+        "ReduceMean": { try $0.reduce($1, $2) }, "ReduceMax": { try $0.reduce($1, $2) }, "ReduceSum": { try $0.reduce($1, $2) },
+        "Transpose": { try $0.transpose($1, $2) }, "Concat": { try $0.concat($1, $2) },
+    ].merging(Planner.activationOps) { a, _ in a }
+
     func plan(_ n: Node) throws {
         guard let out = n.outputs.first, !out.isEmpty else { throw invalid(n, "\(n.op) has no output") }
-        switch n.op {
-        case "Add", "Sub", "Mul", "Div": try binary(n, out)
-        case "Relu", "LeakyRelu", "Sigmoid", "Tanh": try unary(n, out)
-        case "Clip": try clip(n, out)
-        case "Identity": alias(out, try device(n, 0), try device(n, 0).shape)
-        case "Dropout":
-            if n.outputs.count > 1, !n.outputs[1].isEmpty, lastUse[n.outputs[1]] != nil {
-                throw unsupported(n, "the Dropout mask output is read")
-            }
-            let x = try device(n, 0)
-            alias(out, x, x.shape)
-        case "Cast":
-            guard [1, 11].contains(n.int("to", 1)) else { throw unsupported(n, "Cast of device data to type \(n.int("to", 1)) (float only)") }
-            let x = try device(n, 0)
-            alias(out, x, x.shape)
-        case "Reshape", "Flatten", "Squeeze", "Unsqueeze": try view(n, out)
-        case "Shape":
-            let x = try device(n, 0)
-            var start = n.int("start", 0), end = n.int("end", x.shape.count)
-            let r = x.shape.count
-            if start < 0 { start += r }
-            if end < 0 { end += r }
-            start = min(max(start, 0), r)
-            end = min(max(end, start), r)
-            values[out] = .host(Tensor(shape: [end - start], ints: x.shape[start..<end].map { Int64($0) }))
-        case "Gemm": try gemm(n, out)
-        case "MatMul": try matmul(n, out)
-        case "Conv": try conv(n, out)
-        case "MaxPool", "AveragePool": try pool(n, out)
-        case "GlobalAveragePool": try globalAveragePool(n, out)
-        case "BatchNormalization": try batchNorm(n, out)
-        case "Softmax", "LogSoftmax": try softmax(n, out)
-        case "ReduceMean", "ReduceMax", "ReduceSum": try reduce(n, out)
-        case "Transpose": try transpose(n, out)
-        case "Concat": try concat(n, out)
-        default: throw unsupported(n, "operator \(n.op) on device data")
+        if let kernel = Self.deviceOps[n.op] {
+            try kernel(self, n, out)
+        } else {
+            try hostStep(n)
         }
     }
 

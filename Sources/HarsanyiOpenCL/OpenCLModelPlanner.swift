@@ -17,6 +17,8 @@ final class Planner {
     let model: OpenCLModel
     let backend: OpenCLBackend
     let inputShapes: [String: [Int]]
+    /// Integer inputs (token ids, indices): host values of this plan, not device buffers.
+    let hostFeeds: [String: Tensor]
     var values: [String: Val] = [:]
     var launches: [Launch] = []
     /// Pooled buffers (nil for input slots), their capacities, which are free, and which live values use them.
@@ -28,12 +30,15 @@ final class Planner {
     /// The slot allocated exactly for the output (never reused).
     var outputSlot: Int?
     var lastUse: [String: Int] = [:]
+    /// Nodes planned as host steps ("name (op)"), in order.
+    var hostNodes: [String] = []
     /// The node being planned (for profiles).
     var currentNode = ""
     /// The value whose buffer the graph output will be (following views back from the output).
     var outputRoot: String
 
-    init(model: OpenCLModel, inputShapes: [String: [Int]]) throws {
+    init(model: OpenCLModel, inputShapes: [String: [Int]], hostFeeds: [String: Tensor] = [:]) throws {
+        self.hostFeeds = hostFeeds
         self.model = model
         backend = model.backend
         self.inputShapes = inputShapes
@@ -167,7 +172,8 @@ final class Planner {
     func make() throws -> Plan {
         var inputSlots: [String: Int] = [:]
         var inputBuffers: [String: OpenCLBuffer] = [:]
-        for name in model.inputNames {
+        for (name, t) in hostFeeds { values[name] = .host(t) }
+        for name in model.inputNames where hostFeeds[name] == nil {
             guard let shape = inputShapes[name] else { throw HarsanyiError.invalidArgument("input '\(name)' has no shape") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw HarsanyiError.invalidArgument("input '\(name)' has shape \(shape)") }
             let slot = slotBuffers.count
@@ -235,7 +241,9 @@ final class Planner {
             outBuffer = slotBuffers[slot]
         }
         guard let outBuffer else { throw HarsanyiError.invalidArgument("no output buffer") }
-        return Plan(slots: slotBuffers, inputSlots: inputSlots, inputBuffers: inputBuffers, launches: launches, output: outBuffer,
-                    outputShape: out.shape)
+        let plan = Plan(slots: slotBuffers, inputSlots: inputSlots, inputBuffers: inputBuffers, launches: launches, output: outBuffer,
+                        outputShape: out.shape)
+        plan.hostNodes = hostNodes
+        return plan
     }
 }

@@ -1,0 +1,98 @@
+// nn_activation.cl: the activations and elementwise math of today's CNNs and transformers, for the ONNX executor
+// (Sources/HarsanyiOpenCL/OpenCLModelActivations.swift). One work item per output element, exact global size
+// (no bound checks); dense C-order float tensors under 2^31 elements, so index arithmetic is 32-bit.
+//
+//   activation    y = f(x), op (the host's table Planner.activationCodes):
+//                  0 Exp  1 Log  2 Sqrt  3 Reciprocal  4 Abs  5 Neg  6 Erf  7 Gelu x/2·(1 + erf(x/√2))
+//                  8 Gelu tanh form x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))  9 HardSigmoid max(0, min(1, a·x + b))
+//                 10 HardSwish x·max(0, min(1, x/6 + 1/2))  11 Softplus log(1 + eˣ) (stable form)
+//                 12 Mish x·tanh(softplus(x))  13 Elu (x ≥ 0 ? x : a(eˣ − 1))  14 Floor  15 Ceil  16 Sin  17 Cos
+//                 18 Softsign x/(1 + |x|)  19 Sign  20 Selu b·(x > 0 ? x : a(eˣ − 1))  21 Not (x == 0)
+//   binary_extra  y = a op b with numpy broadcasting, p = {rank, shape[MAX_RANK], strideA[MAX_RANK],
+//                 strideB[MAX_RANK]} as nn_elementwise.cl's `binary`; op: 0 Pow (b == 2: a·a), 1 Min, 2 Max
+//                 (NaN-propagating), 3 PRelu (a ≥ 0 ? a : a·b), 4 Equal, 5 Less, 6 Greater, 7 LessOrEqual,
+//                 8 GreaterOrEqual, 9 And, 10 Or, 11 Xor (booleans as 0/1 floats, any nonzero true)
+//   where_select  Where: y = c ≠ 0 ? a : b with three-way broadcasting, p = {rank, shape, strideC, strideA, strideB}
+// Accuracy: OpenCL's built-in exp/log/erf/tanh (≤ 4 ulp in the OpenCL 1.2 full profile) against the reference's
+// Double-then-round; the tests hold both to onnxruntime. No fast-math; FP_CONTRACT off.
+#pragma OPENCL FP_CONTRACT OFF
+#define MAX_RANK 6
+
+inline float softplus_f(const float x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+
+__kernel void activation(__global const float *x, __global float *y, const uint op, const float a, const float b) {
+    const size_t i = get_global_id(0);
+    const float v = x[i];
+    float r;
+    switch (op) {
+    case 0: r = exp(v); break;
+    case 1: r = log(v); break;
+    case 2: r = sqrt(v); break;
+    case 3: r = 1.0f / v; break;
+    case 4: r = fabs(v); break;
+    case 5: r = -v; break;
+    case 6: r = erf(v); break;
+    case 7: r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752f)); break;
+    case 8: r = 0.5f * v * (1.0f + tanh(0.79788456080286536f * (v + 0.044715f * v * v * v))); break;
+    case 9: r = fmax(0.0f, fmin(1.0f, a * v + b)); break;
+    case 10: r = v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f)); break;
+    case 11: r = softplus_f(v); break;
+    case 12: r = v * tanh(softplus_f(v)); break;
+    case 13: r = v >= 0 ? v : a * expm1(v); break;
+    case 14: r = floor(v); break;
+    case 15: r = ceil(v); break;
+    case 16: r = sin(v); break;
+    case 17: r = cos(v); break;
+    case 18: r = v / (1.0f + fabs(v)); break;
+    case 19: r = v > 0 ? 1.0f : v < 0 ? -1.0f : 0.0f; break;
+    case 20: r = b * (v > 0 ? v : a * expm1(v)); break;
+    default: r = v == 0 ? 1.0f : 0.0f; break;
+    }
+    y[i] = r;
+}
+
+inline float apply_extra(const uint op, const float x, const float z) {
+    switch (op) {
+    case 0: return z == 2.0f ? x * x : z == 1.0f ? x : pow(x, z);
+    case 1: return isnan(x) || isnan(z) ? NAN : fmin(x, z);
+    case 2: return isnan(x) || isnan(z) ? NAN : fmax(x, z);
+    case 3: return x >= 0 ? x : x * z;
+    case 4: return x == z ? 1.0f : 0.0f;
+    case 5: return x < z ? 1.0f : 0.0f;
+    case 6: return x > z ? 1.0f : 0.0f;
+    case 7: return x <= z ? 1.0f : 0.0f;
+    case 8: return x >= z ? 1.0f : 0.0f;
+    case 9: return (x != 0 && z != 0) ? 1.0f : 0.0f;
+    case 10: return (x != 0 || z != 0) ? 1.0f : 0.0f;
+    default: return ((x != 0) != (z != 0)) ? 1.0f : 0.0f;
+    }
+}
+
+__kernel void binary_extra(__global const float *a, __global const float *b, __global float *y, __global const int *p,
+                           const uint op) {
+    const size_t i = get_global_id(0);
+    const int rank = p[0];
+    uint r = i, ia = 0, ib = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+        const uint n = p[1 + d], q = r % n;
+        r /= n;
+        ia += q * p[1 + MAX_RANK + d];
+        ib += q * p[1 + 2 * MAX_RANK + d];
+    }
+    y[i] = apply_extra(op, a[ia], b[ib]);
+}
+
+__kernel void where_select(__global const float *c, __global const float *a, __global const float *b, __global float *y,
+                     __global const int *p) {
+    const size_t i = get_global_id(0);
+    const int rank = p[0];
+    uint r = i, ic = 0, ia = 0, ib = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+        const uint n = p[1 + d], q = r % n;
+        r /= n;
+        ic += q * p[1 + MAX_RANK + d];
+        ia += q * p[1 + 2 * MAX_RANK + d];
+        ib += q * p[1 + 3 * MAX_RANK + d];
+    }
+    y[i] = c[ic] != 0 ? a[ia] : b[ib];
+}
