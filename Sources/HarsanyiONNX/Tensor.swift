@@ -83,11 +83,15 @@ public struct WindowGeometry: Sendable {
         guard st.allSatisfy({ $0 >= 1 }), dl.allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else {
             throw ONNXError.invalid(node.name, "\(node.op) strides \(st) and dilations \(dl) must be ≥ 1, pads \(pads) ≥ 0")
         }
-        // Bounds that keep the window arithmetic from overflowing and the output from outgrowing the input: a pad
-        // wider than its input axis only adds windows entirely in padding; kernel, stride and dilation ≤ 2^31.
+        // Bounds that keep the window arithmetic from overflowing and the output from outgrowing the input: kernel,
+        // stride and dilation ≤ 2^31, and a pad at most the input axis plus the dilated kernel's reach (wider pads
+        // only add windows entirely in padding). A 5 × 5 "same" Conv on a 1 × 1 map (MobileNet-V3 at 32 × 32) pads 2.
         let extents = spatial == 2 ? [input[2], input[3]] : [input[2]]
         guard (kernel + st + dl).allSatisfy({ $0 <= 1 << 31 }),
-            pads.enumerated().allSatisfy({ $0.element <= extents[$0.offset % spatial] })
+            pads.enumerated().allSatisfy({
+                let axis = $0.offset % spatial
+                return $0.element <= extents[axis] + (kernel[axis] - 1) * dl[axis]
+            })
         else {
             throw ONNXError.unsupported(
                 node.name, "\(node.op) kernel \(kernel), strides \(st), dilations \(dl), pads \(pads) on input \(input)")

@@ -26,12 +26,14 @@ enum TensorDecoding {
         guard let type = Onnx_TensorProto.DataType(rawValue: Int(t.dataType)), let size = elementSize(type) else {
             throw HarsanyiError.unsupported("\(context): tensor data type \(t.dataType) (numeric and bool types are supported)")
         }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow else { throw HarsanyiError.invalidArgument("\(context): bad tensor shape \(shape)") }
         var raw: [UInt8]? = t.rawData.isEmpty ? nil : Array(t.rawData)
         if t.dataLocation == .external {
-            raw = try external(t, folder: folder, context: context, expected: count * size)
+            raw = try external(t, folder: folder, context: context, expected: bytes)
         }
         if let raw {
-            guard raw.count == count * size else {
+            guard raw.count == bytes else {
                 throw HarsanyiError.invalidArgument("\(context): \(raw.count) bytes of data for shape \(shape) of \(type)")
             }
             return try fromRaw(raw, type: type, shape: shape, count: count)

@@ -86,9 +86,12 @@ struct ONNXTests {
         #expect(throws: HarsanyiError.self) { try ONNXModel(path: dir + "/truncated.onnx") }
         try AtomicFile.write(Array("not a model".utf8), to: dir + "/junk.onnx")
         #expect(throws: HarsanyiError.self) { try ONNXModel(path: dir + "/junk.onnx") }
-        // An unsupported operator and an opset outside 11...21 are load-time errors naming the node / the opset.
-        for (op, opset, message) in [("Erf", Int64(13), "node erf1: operator Erf is not supported"), ("Relu", Int64(9), "opset 9")] {
-            let path = try OpsetTests.model(op: op, opset: opset, attributes: [], inputShape: [2], nodeName: "erf1")
+        // An unsupported operator and an opset outside 7...21 are load-time errors naming the node / the opset.
+        for (op, opset, message) in [
+            ("NonMaxSuppression", Int64(13), "node nms1: operator NonMaxSuppression is not supported"), ("Relu", Int64(6), "opset 6"),
+            ("Relu", Int64(22), "opset 22"), ("Gelu", Int64(18), "node nms1: Gelu before opset 20"),
+        ] {
+            let path = try OpsetTests.model(op: op, opset: opset, attributes: [], inputShape: [2], nodeName: "nms1")
             defer { try? FileManager.default.removeItem(atPath: path) }
             do {
                 _ = try ONNXModel(path: path)
