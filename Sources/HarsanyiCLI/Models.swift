@@ -7,34 +7,6 @@ import HarsanyiPlot
 
 extension RewardKind: ExpressibleByArgument {}
 
-struct Forward: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Plain batched inference of an ONNX model on the CPU path (to check that a model imports correctly).")
-
-    @Option(help: "ONNX model.")
-    var model: String
-    @Option(help: "Input batch .npy (first axis = samples).")
-    var input: String
-    @Option(help: "Output .npy (written atomically).")
-    var out: String
-    @Option(help: "Name of the tensor to output (default: the graph's first output).")
-    var outputName: String?
-
-    func run() throws {
-        try reportingErrors {
-            let m = try ONNXModel(path: model, output: outputName)
-            let x = try NPY.read(input)
-            let values = x.floats()
-            guard values.allSatisfy(\.isFinite) else {
-                throw HarsanyiError.badFile(path: input, reason: "input has NaN or infinite values")
-            }
-            let y = try m.run(Tensor(shape: x.shape, floats: values))
-            try NPY.write(NPYArray(y.asFloats, shape: y.shape), to: out)
-            print("\(m.outputName): shape \(y.shape) -> \(out)")
-        }
-    }
-}
-
 struct Extract: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "AND-OR interactions of an ONNX model on one sample: 2^n masked forward passes, then the engine.",
@@ -331,8 +303,14 @@ struct BenchForward: ParsableCommand {
             """
     )
     var batch: Int?
-    @Option(help: "Timed runs (median reported).")
+    @Option(help: "Timed measurements (median reported).")
     var `repeat`: Int = 3
+    @Option(
+        help: """
+            Seconds per measurement: batches of masked samples (cycling through the 2^n subsets) run until this \
+            much time has passed, at least one batch. Set-up (plan compilation, first batch) is timed separately.
+            """)
+    var seconds: Double = 2
     @Flag(help: "Print one JSON object.")
     var json = false
     @Flag(help: "OpenCL: also print each kernel's device time for one full batch (event profiling) on stderr.")
@@ -356,16 +334,30 @@ struct BenchForward: ParsableCommand {
                     linearity: linear)
                 result["executor"] = f.executor
                 result[linear ? "shortcut_batch" : "plain_batch"] = f.batchSize
-                var timed: () throws -> Void = { _ = try f.rewards(kind: .logit, target: 0) }
+                // One step = one batch of masked samples, cycling through the 2^n subsets.
+                let total = 1 << lists.count
+                var start = 0, batchCount = min(f.batchSize, total)
+                var step: () throws -> Int = {
+                    let count = min(batchCount, total - start)
+                    _ = try f.outputs(from: start, count: count)
+                    start = (start + count) % total
+                    return count
+                }
+                var drain: () throws -> Void = {}
                 if let cl = backend as? OpenCLBackend, f.runner is OpenCLModel {
                     let d = try DeviceMaskedForward(f, batch: f.batchSize, backend: cl)
                     result["executor"] = f.executor + ", masked inputs and v on the device"
                     result["batch"] = d.batch
                     result[linear ? "shortcut_batch" : "plain_batch"] = d.batch
-                    timed = {
-                        _ = try d.rewards(kind: .logit, target: 0, precision: .float32)
-                        try cl.finish()
+                    batchCount = min(d.batch, total)
+                    let v = try cl.makeBuffer(count: total, precision: .float32)
+                    step = {
+                        let count = min(batchCount, total - start)
+                        try d.enqueueRewards(from: start, count: count, kind: .logit, target: 0, precision: .float32, into: v)
+                        start = (start + count) % total
+                        return count
                     }
+                    drain = { try cl.finish() }
                     if profile {
                         let p = try d.profile()
                         let total = p.reduce(0) { $0 + $1.seconds }
@@ -378,18 +370,24 @@ struct BenchForward: ParsableCommand {
                         }
                     }
                 }
-                if f.runner is OpenCLModel, backend is OpenCLBackend {
-                    try timed()
-                } else {
-                    _ = try f.outputs(from: 0, count: min(f.batchSize, 1 << lists.count))  // warm-up
+                // Set-up: the first batch compiles the plan for its size (kernels, arena, device buffers).
+                let setup = try wall {
+                    _ = try step()
+                    try drain()
                 }
-                // Each timed run covers at least 2^16 masked samples (the 2^n set repeated), so that small n is not
-                // a few milliseconds at the mercy of thread wake-ups.
-                let rounds = max(1, (1 << 16) >> lists.count)
+                result[linear ? "shortcut_setup_s" : "plain_setup_s"] = setup
                 var rates: [Double] = []
-                for _ in 0..<self.repeat {
-                    let s = try wall { for _ in 0..<rounds { try timed() } }
-                    rates.append(Double(rounds << lists.count) / s)
+                for _ in 0..<max(1, self.repeat) {
+                    var done = 0
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    var elapsed = 0.0
+                    repeat {
+                        done += try step()
+                        if done % (batchCount * 8) == 0 { try drain() }
+                        elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+                    } while elapsed < seconds
+                    try drain()
+                    rates.append(Double(done) / (Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9))
                 }
                 let key =
                     linear

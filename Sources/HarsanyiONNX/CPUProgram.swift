@@ -291,8 +291,11 @@ final class CPUProgram: @unchecked Sendable {
                     Linear.sgemm(false, false, m: rows, n: nOut, k: k, alpha: 1, UnsafePointer(p + a.offset), lda: k, b.pointer(p), ldb: nOut,
                                  beta: 0, p + y.offset, ldc: nOut)
                 }))
-            case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip":
-                guard let x = slots[n.inputs[0]] else { try fallback(n, &slots); continue }
+            case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", _ where Operators.table[n.op]?.pointwise != nil:
+                guard let x = slots[n.inputs[0]], n.op != "Clip" || values[n.inputs[0]]?.dtype == .float32 else {
+                    try fallback(n, &slots)
+                    continue
+                }
                 if n.op == "Relu", let pool = soleNext(i, "MaxPool"), pool.outputs.count == 1 || pool.outputs[1].isEmpty,
                     (3...4).contains(x.shape.count)
                 {
@@ -312,11 +315,15 @@ final class CPUProgram: @unchecked Sendable {
                     f = { $0 >= 0 ? $0 : alpha * $0 }
                 case "Sigmoid": f = Elementwise.sigmoid
                 case "Tanh": f = { Foundation.tanh($0) }
-                default:
+                case "Clip":
                     let opset = model.graph.opset
                     let lo = opset >= 11 ? n.input(1).flatMap { values[$0] ?? model.constants[$0] }?.asFloats.first ?? -.infinity : n.float("min", -.infinity)
                     let hi = opset >= 11 ? n.input(2).flatMap { values[$0] ?? model.constants[$0] }?.asFloats.first ?? .infinity : n.float("max", .infinity)
                     f = { Swift.min(Swift.max($0, lo), hi) }
+                default:
+                    // Any pointwise operator of the table (Exp, Erf, Gelu, HardSwish, ...): its own scalar function.
+                    guard let g = Operators.table[n.op]?.pointwise?(n) else { try fallback(n, &slots); continue }
+                    f = g
                 }
                 if n.op == "Relu" {
                     kernels.append(("Relu", { p in

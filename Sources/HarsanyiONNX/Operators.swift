@@ -21,17 +21,22 @@ public struct Operator: Sendable {
     public let since: Int
     public let check: Check
     public let reference: Reference
+    /// For pointwise float operators (y_i = f(x_i)): the scalar function for a node, which the compiled CPU
+    /// program runs as a loop over its arena (no copies). nil for every other operator.
+    public let pointwise: (@Sendable (Node) -> @Sendable (Float) -> Float)?
 
-    public init(_ name: String, since: Int = 7, check: @escaping Check = { _, _ in }, _ reference: @escaping Reference) {
+    public init(_ name: String, since: Int = 7, check: @escaping Check = { _, _ in },
+                pointwise: (@Sendable (Node) -> @Sendable (Float) -> Float)? = nil, _ reference: @escaping Reference) {
         self.name = name
         self.since = since
         self.check = check
+        self.pointwise = pointwise
         self.reference = reference
     }
 
     /// An elementwise unary float operator (ints are converted to float).
-    static func unary(_ name: String, since: Int = 7, _ f: @escaping @Sendable (Node) -> (Float) -> Float) -> Operator {
-        Operator(name, since: since) { n, x, _ in
+    static func unary(_ name: String, since: Int = 7, _ f: @escaping @Sendable (Node) -> @Sendable (Float) -> Float) -> Operator {
+        Operator(name, since: since, pointwise: f) { n, x, _ in
             let g = f(n)
             return [Elementwise.unary(try x[0], g)]
         }

@@ -230,6 +230,15 @@ public final class DeviceMaskedForward {
         return v
     }
 
+    /// v(S) for subsets [start, start + count), count ≤ batch, written at offset `start` of `v` (2^n values of
+    /// `precision`). Enqueued only. For benchmarks that time batches rather than the whole 2^n set.
+    public func enqueueRewards(from start: Int, count: Int, kind: RewardKind, target: Int, precision: Precision, into v: DeviceBuffer) throws {
+        guard count >= 1, count <= batch, start >= 0, start + count <= 1 << n else {
+            throw HarsanyiError.invalidArgument("rewards [\(start), \(start + count)) of \(1 << n) in batches of \(batch)")
+        }
+        try batchRewards(start: start, count: count, kind: kind, target: target, precision: precision, into: try backend.cl(v))
+    }
+
     private func batchRewards(start: Int, count: Int, kind: RewardKind, target: Int, precision: Precision, into v: OpenCLBuffer) throws {
         let x = try inputBuffer(count)
         try backend.locked { try enqueueRows(start: start, count: count, into: x) }

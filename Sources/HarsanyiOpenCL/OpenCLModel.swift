@@ -167,6 +167,23 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         return Tensor(shape: plan.outputShape, floats: y)
     }
 
+    /// Per planned node, what runs it: the device kernels it launches, "host step (reference)", or "view / shape
+    /// value" for nodes that launch nothing (views of a buffer, shape arithmetic on the host).
+    public func explain(_ feeds: [String: Tensor]) throws -> [(node: String, op: String, how: String)] {
+        lock.lock()
+        defer { lock.unlock() }
+        let hostFeeds = feeds.filter { $0.value.dtype == .int64 }
+        let p = try plan(for: feeds.filter { $0.value.dtype != .int64 }.mapValues(\.shape), hostFeeds: hostFeeds)
+        // Steps after the plan's rewrites (BatchNorm folded into Conv, Relu and pools fused into their producer).
+        return steps.map { n in
+            let mine = p.launches.filter { $0.node == n.name }
+            if mine.contains(where: { $0.host != nil }) { return (n.name, n.op, "host step (reference implementation)") }
+            if mine.isEmpty { return (n.name, n.op, "no launch (a view, or a value computed on the host)") }
+            let kernels = mine.map { "\($0.file).\($0.kernel)" }
+            return (n.name, n.op, "device: " + Array(Set(kernels)).sorted().joined(separator: ", "))
+        }
+    }
+
     /// Nodes the plan for these feeds runs on the host (operators without a device kernel): "name (op)".
     public func hostNodes(_ feeds: [String: Tensor]) throws -> [String] {
         lock.lock()
