@@ -284,6 +284,17 @@ extension Extract {
     }
 }
 
+/// The first error of work run concurrently.
+final class BatchFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var error: Error?
+    func record(_ e: Error) {
+        lock.lock()
+        if error == nil { error = e }
+        lock.unlock()
+    }
+}
+
 struct BenchForward: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
@@ -337,11 +348,19 @@ struct BenchForward: ParsableCommand {
                 // One step = one batch of masked samples, cycling through the 2^n subsets.
                 let total = 1 << lists.count
                 var start = 0, batchCount = min(f.batchSize, total)
+                // CPU path: as many batches at once as there are cores, as `extract` runs them (MaskedForward.rewards).
+                let cores = ProcessInfo.processInfo.activeProcessorCount
                 var step: () throws -> Int = {
-                    let count = min(batchCount, total - start)
-                    _ = try f.outputs(from: start, count: count)
-                    start = (start + count) % total
-                    return count
+                    let starts = (0..<cores).map { (start + $0 * batchCount) % total }
+                    let counts = starts.map { min(batchCount, total - $0) }
+                    let failure = BatchFailure()
+                    nonisolated(unsafe) let forward = f  // outputs(from:count:) is safe concurrently (rewards uses it so)
+                    DispatchQueue.concurrentPerform(iterations: cores) { k in
+                        do { _ = try forward.outputs(from: starts[k], count: counts[k]) } catch { failure.record(error) }
+                    }
+                    if let e = failure.error { throw e }
+                    start = (starts[cores - 1] + counts[cores - 1]) % total
+                    return counts.reduce(0, +)
                 }
                 var drain: () throws -> Void = {}
                 if let cl = backend as? OpenCLBackend, f.runner is OpenCLModel {

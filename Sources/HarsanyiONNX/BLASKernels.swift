@@ -24,14 +24,26 @@ public enum BLASKernels {
         return nil
     }
 
-    /// When OpenBLAS fell back to its generic kernels on a CPU that has AVX2 or AVX-512 and the user did not choose
+    /// Kernel families by vector width: generic SSE3 (Prescott and others) < AVX2 (Haswell, Zen) < AVX-512 (SkylakeX,
+    /// Cooperlake). AMD's Zen 4 has AVX-512 but OpenBLAS 0.3.21 gives it the Zen (Haswell) kernels; SkylakeX's run
+    /// its convolutions 1.4× faster there (ResNet-18 masked forwards, 268 vs 372 samples/s on one core).
+    static func rank(_ name: String) -> Int {
+        switch name.lowercased() {
+        case "skylakex", "cooperlake", "sapphirerapids": return 2
+        case "haswell", "zen": return 1
+        default: return 0
+        }
+    }
+
+    /// When OpenBLAS's kernels are narrower than the CPU supports (generic kernels on an unknown model, AVX2 kernels
+    /// on an AVX-512 CPU) and the user did not choose
     /// (OPENBLAS_CORETYPE unset), re-executes this program with OPENBLAS_CORETYPE set to the best family; returns
     /// only when nothing needs doing or the re-exec failed (the program then goes on with the generic kernels).
     /// HARSANYI_BLAS_AUTO=0 turns this off.
     public static func selectKernels(arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) {
         let env = ProcessInfo.processInfo.environment
         guard env["OPENBLAS_CORETYPE"] == nil, env["HARSANYI_BLAS_AUTO"] != "0" else { return }
-        guard coreName.lowercased() == "prescott", let best = bestCoreType else { return }
+        guard let best = bestCoreType, rank(best) > rank(coreName) else { return }
         setenv("OPENBLAS_CORETYPE", best, 1)
         execv("/proc/self/exe", arguments)
         unsetenv("OPENBLAS_CORETYPE")  // exec failed: carry on as we are

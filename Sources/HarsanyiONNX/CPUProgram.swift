@@ -291,7 +291,8 @@ final class CPUProgram: @unchecked Sendable {
                     Linear.sgemm(false, false, m: rows, n: nOut, k: k, alpha: 1, UnsafePointer(p + a.offset), lda: k, b.pointer(p), ldb: nOut,
                                  beta: 0, p + y.offset, ldc: nOut)
                 }))
-            case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", _ where Operators.table[n.op]?.pointwise != nil:
+            case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip",
+                _ where Operators.table[n.op]?.pointwise != nil:
                 guard let x = slots[n.inputs[0]], n.op != "Clip" || values[n.inputs[0]]?.dtype == .float32 else {
                     try fallback(n, &slots)
                     continue

@@ -46,7 +46,7 @@ extension Planner {
         "Softmax": { try $0.softmax($1, $2) }, "LogSoftmax": { try $0.softmax($1, $2) },
         "ReduceMean": { try $0.reduce($1, $2) }, "ReduceMax": { try $0.reduce($1, $2) }, "ReduceSum": { try $0.reduce($1, $2) },
         "Transpose": { try $0.transpose($1, $2) }, "Concat": { try $0.concat($1, $2) },
-    ].merging(Planner.activationOps) { a, _ in a }
+    ].merging(Planner.activationOps) { a, _ in a }.merging(Planner.layoutOps) { a, _ in a }
 
     func plan(_ n: Node) throws {
         guard let out = n.outputs.first, !out.isEmpty else { throw invalid(n, "\(n.op) has no output") }
