@@ -199,6 +199,17 @@ final class CPUProgram: @unchecked Sendable {
         let steps = plan.steps
         /// The node right after step i when it is the only reader of step i's output (and that output is not the
         /// model's): a candidate for fusion.
+        /// A Clip's bounds when they are constants (attributes before opset 11, constant inputs from 11 on).
+        func constantClipBounds(_ c: Node) -> (lo: Float, hi: Float)? {
+            if model.graph.opset < 11 { return (c.float("min", -.infinity), c.float("max", .infinity)) }
+            var b: [Float] = [-.infinity, .infinity]
+            for k in 1...2 {
+                guard let name = c.input(k) else { continue }
+                guard slots[name] == nil, let t = values[name] ?? model.constants[name], t.count == 1 else { return nil }
+                b[k - 1] = t.asFloats[0]
+            }
+            return (b[0], b[1])
+        }
         func soleNext(_ i: Int, _ op: String) -> Node? {
             guard i + 1 < steps.count, let out = steps[i].outputs.first, out != model.outputName, readers[out] == 1 else { return nil }
             let next = steps[i + 1]
@@ -244,16 +255,21 @@ final class CPUProgram: @unchecked Sendable {
                     last = i + 1
                     absorbed.insert(i + 1)
                 }
-                var relu = false
+                // A following Relu or Clip with constant bounds (ReLU6) becomes the conv's epilogue clamp.
+                var clamp: (lo: Float, hi: Float)?
                 if soleNext(last, "Relu") != nil {
-                    relu = true
+                    clamp = (0, .infinity)
+                } else if let c = soleNext(last, "Clip"), let bounds = constantClipBounds(c) {
+                    clamp = bounds
+                }
+                if clamp != nil {
                     absorbed.insert(last + 1)
                     last += 1
                 }
                 let y = allocate(values[steps[last].outputs[0]]!.shape)
                 for j in i...last { slots[steps[j].outputs[0]] = y }
-                try conv(n, x: slots[n.inputs[0]]!, weight: constant(w), bias: constant(bias), weightShape: shape(n.inputs[1]), y: y, relu: relu,
-                         allocate: allocate)
+                try conv(n, x: slots[n.inputs[0]]!, weight: constant(w), bias: constant(bias), weightShape: shape(n.inputs[1]), y: y,
+                         clamp: clamp, allocate: allocate)
             case "Gemm" where slots[n.inputs[0]] != nil && n.int("transA", 0) == 0 && (n.input(2).map { slots[$0] == nil } ?? true):
                 let a = slots[n.inputs[0]]!, b = try operand(n.inputs[1])
                 let tB = n.int("transB", 0) != 0
@@ -330,6 +346,12 @@ final class CPUProgram: @unchecked Sendable {
                     kernels.append(("Relu", { p in
                         let s = p + x.offset, d = p + y.offset
                         for j in 0..<count { d[j] = Swift.max(s[j], 0) }
+                    }))
+                } else if n.op == "Clip", let (lo, hi) = constantClipBounds(n) {
+                    // A tight loop: calling `f` per element costs more than the clamp itself (ReLU6 in MobileNets).
+                    kernels.append(("Clip", { p in
+                        let s = p + x.offset, d = p + y.offset
+                        for j in 0..<count { d[j] = Swift.min(Swift.max(s[j], lo), hi) }
                     }))
                 } else {
                     kernels.append((n.op, { p in
@@ -461,8 +483,10 @@ final class CPUProgram: @unchecked Sendable {
     // MARK: kernels
 
     /// Conv (1-D, 2-D) as im2col + one sgemm per group + scatter with bias and optional ReLU.
-    private func conv(_ node: Node, x: Slot, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, weightShape: [Int], y: Slot, relu: Bool,
-                      allocate: ([Int]) -> Slot) throws {
+    private func conv(_ node: Node, x: Slot, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, weightShape: [Int], y: Slot,
+                      clamp: (lo: Float, hi: Float)?, allocate: ([Int]) -> Slot) throws {
+        let (lo, hi) = clamp ?? (-.infinity, .infinity)
+        let relu = clamp != nil
         let g = try WindowGeometry(node, input: x.shape, kernel: Array(weightShape.dropFirst(2)))
         let (inH, inW, kH, kW, sH, sW, dH, dW) = (g.inH, g.inW, g.kH, g.kW, g.sH, g.sW, g.dH, g.dW)
         let (outH, outW, padT, padL) = (g.outH, g.outW, g.padTop, g.padLeft)
@@ -500,7 +524,47 @@ final class CPUProgram: @unchecked Sendable {
                             let d = op + (b &* m &+ oc) &* cols
                             for oy in 0..<outH {
                                 let row = ap + oy &* wp, to = d + oy &* outW
-                                if relu { for ox in 0..<outW { to[ox] = Swift.max(row[ox], 0) } } else { for ox in 0..<outW { to[ox] = row[ox] } }
+                                if relu {
+                                    for ox in 0..<outW { to[ox] = Swift.min(Swift.max(row[ox], lo), hi) }
+                                } else {
+                                    for ox in 0..<outW { to[ox] = row[ox] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+            return
+        }
+        if kk <= Self.directConvDepth {
+            // Few products per output with a stride (depthwise stride 2 in MobileNets): per output row, each tap is a
+            // strided multiply-add over the row; im2col would run one sgemm of a single row per group.
+            let wp = Swift.max(padL + inW, (outW - 1) * sW + (kW - 1) * dW + 1)
+            let hp = Swift.max(padT + inH, (outH - 1) * sH + (kH - 1) * dH + 1)
+            let planeP = hp * wp
+            let padded = allocate([cg * planeP]), acc = allocate([outW])
+            kernels.append(("Conv (direct, strided)", { p in
+                let xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset, ap = p + acc.offset
+                pp.update(repeating: 0, count: cg &* planeP)
+                for b in 0..<nB {
+                    for g in 0..<group {
+                        fillPadded(pp, from: xp + (b &* c &+ g &* cg) &* inH &* inW, planes: cg, inH, inW, planeP, wp, padT, padL)
+                        for o in 0..<mg {
+                            let oc = g &* mg &+ o, wo = weight + oc &* kk, bo = bias[oc]
+                            let d = op + (b &* m &+ oc) &* cols
+                            for oy in 0..<outH {
+                                for ox in 0..<outW { ap[ox] = bo }
+                                for ci in 0..<cg {
+                                    for ky in 0..<kH {
+                                        let rowBase = ci &* planeP &+ (oy &* sH &+ ky &* dH) &* wp
+                                        for kx in 0..<kW {
+                                            let w = wo[(ci &* kH &+ ky) &* kW &+ kx], from = UnsafePointer(pp + (rowBase &+ kx &* dW))
+                                            for ox in 0..<outW { ap[ox] += w * from[ox &* sW] }
+                                        }
+                                    }
+                                }
+                                let to = d + oy &* outW
+                                for ox in 0..<outW { to[ox] = relu ? Swift.min(Swift.max(ap[ox], lo), hi) : ap[ox] }
                             }
                         }
                     }
@@ -516,7 +580,7 @@ final class CPUProgram: @unchecked Sendable {
                 for b in 0..<nB {
                     let d = op + (b * m + g * mg + o) * cols, s = tp + o * wide + b * cols
                     if relu {
-                        for j in 0..<cols { d[j] = Swift.max(s[j] + bo, 0) }
+                        for j in 0..<cols { d[j] = Swift.min(Swift.max(s[j] + bo, lo), hi) }
                     } else {
                         for j in 0..<cols { d[j] = s[j] + bo }
                     }
