@@ -63,6 +63,9 @@ struct DatasetRun {
             throw HarsanyiError.invalidArgument("--per-class and --only-correct need --labels FILE.npy")
         }
         if let k = opts.perClass, k < 1 { throw HarsanyiError.invalidArgument("--per-class needs K >= 1") }
+        guard so.inputs.count == 1 else {
+            throw HarsanyiError.unsupported("dataset runs take models with one input (--input given \(so.inputs.count) times)")
+        }
         let m = try ONNXModel(path: so.model)
         let batch = try NPY.read(so.input)
         guard batch.shape.count >= 2, batch.shape[0] >= 1 else {

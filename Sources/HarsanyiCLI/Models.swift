@@ -222,31 +222,69 @@ extension Extract {
 
 /// The model, the sample and the players of a masked-forward job; shared by `extract` and `bench forward`.
 struct SampleOptions: ParsableArguments {
-    @Option(help: "ONNX model (float32, one data input).")
+    @Option(help: "ONNX model (float32 data input; other inputs given as NAME=FILE.npy).")
     var model: String
-    @Option(help: "Input .npy: a batch of samples along axis 0.")
-    var input: String
+    @Option(
+        name: .customLong("input"),
+        help: """
+            Input .npy: a batch of samples along axis 0; this input is masked. A model with several inputs: \
+            the masked one first (FILE.npy or NAME=FILE.npy), then NAME=FILE.npy per other input, whose sample \
+            --index is held fixed for every masked sample (token ids, attention masks).
+            """)
+    var inputs: [String]
     @Option(help: "Which sample of the batch.")
     var index: Int = 0
     @Option(help: "grid:RxC | features:i,j,... | positions:p,q,... | groups:FILE.json")
     var players: String
 
+    /// An --input entry: NAME=FILE.npy (a name without '/', a file ending in .npy) or a plain file.
+    static func split(_ entry: String) -> (name: String?, file: String) {
+        if let eq = entry.firstIndex(of: "="), !entry[..<eq].contains("/"), entry.hasSuffix(".npy") {
+            return (String(entry[..<eq]), String(entry[entry.index(after: eq)...]))
+        }
+        return (nil, entry)
+    }
+
+    /// The masked input's file.
+    var input: String { Self.split(inputs.first ?? "").file }
+    /// The other inputs, by name.
+    var fixedInputs: [(name: String, file: String)] {
+        inputs.dropFirst().map { e in
+            let (name, file) = Self.split(e)
+            return (name ?? "", file)
+        }
+    }
+
+    /// Sample `index` of a batch file as a [1, ...] tensor (integer arrays stay integer).
+    func sample(of file: String) throws -> Tensor {
+        let x = try NPY.read(file)
+        guard x.shape.count >= 1, index >= 0, index < x.shape[0] else {
+            throw HarsanyiError.invalidArgument("--index \(index) is outside the batch of \(x.shape.first ?? 0) samples in \(file)")
+        }
+        let t = Tensor(npy: x)
+        let shape = [1] + x.shape.dropFirst(), size = shape.reduce(1, *)
+        if t.dtype == .int64 { return Tensor(shape: shape, ints: Array(t.ints[(index * size)..<((index + 1) * size)])) }
+        return Tensor(shape: shape, floats: Array(t.floats[(index * size)..<((index + 1) * size)]))
+    }
+
     /// Loads the model and the chosen sample as a [1, ...] tensor, checked against the model's input shape.
     func load() throws -> (ONNXModel, Tensor) {
-        let m = try ONNXModel(path: model)
-        let x = try NPY.read(input)
-        guard x.shape.count >= 1, index >= 0, index < x.shape[0] else {
-            throw HarsanyiError.invalidArgument(
-                "--index \(index) is outside the batch of \(x.shape.first ?? 0) samples in \(input)")
+        guard !inputs.isEmpty else { throw HarsanyiError.invalidArgument("--input is missing") }
+        var fixed: [String: Tensor] = [:]
+        for (name, file) in fixedInputs {
+            guard !name.isEmpty else {
+                throw HarsanyiError.invalidArgument("--input \(file): inputs after the first are given as NAME=FILE.npy")
+            }
+            fixed[name] = try sample(of: file)
         }
-        let shape = Array(x.shape.dropFirst())
-        let size = shape.reduce(1, *)
-        let sample = Array(x.floats()[(index * size)..<((index + 1) * size)])
-        guard sample.allSatisfy(\.isFinite) else {
-            throw HarsanyiError.badFile(path: input, reason: "sample \(index) has NaN or infinite values")
+        let m = try ONNXModel(path: model, input: Self.split(inputs[0]).name, fixed: fixed)
+        let x = try sample(of: input)
+        guard x.dtype == .float32, x.floats.allSatisfy(\.isFinite) else {
+            throw HarsanyiError.badFile(
+                path: input, reason: x.dtype == .float32 ? "sample \(index) has NaN or infinite values" : "the masked input must be float")
         }
-        try m.checkInputShape([1] + shape)
-        return (m, Tensor(shape: [1] + shape, floats: sample))
+        try m.checkInputShape(x.shape)
+        return (m, x)
     }
 }
 
