@@ -8,7 +8,9 @@
 //   COpenCL             system library over <CL/cl.h> (ocl-icd loader), CL_TARGET_OPENCL_VERSION 120.
 //   Kernels             the top-level Kernels/ folder; its *.cl files are embedded by the EmbedKernels plugin.
 //   HarsanyiOpenCL      OpenCL runtime (devices, program cache, buffers) and the OpenCL backend,
-//                       plus backend selection (GPU > accelerator > OpenCL CPU > Swift CPU).
+//                       plus backend selection (GPU > accelerator > OpenCL CPU > Swift CPU). No model code.
+//   HarsanyiOpenCLExecutor  ONNX models on OpenCL: the planner over the operator table's device kernels, host
+//                       steps for the rest, and the masked-forward driver on device memory.
 //   ONNXProto           onnx.proto as Swift (swift-protobuf), generated once and committed.
 //   CClp                system library over COIN-OR CLP's C interface (coinor-libclp-dev).
 //   HarsanyiSolvers     the certified decomposition: null players, the exact LP optimum (CLP, row and column
@@ -29,6 +31,7 @@ let package = Package(
         .library(name: "HarsanyiOpenCL", targets: ["HarsanyiOpenCL"]),
         .library(name: "HarsanyiSolvers", targets: ["HarsanyiSolvers"]),
         .library(name: "HarsanyiONNX", targets: ["HarsanyiONNX"]),
+        .library(name: "HarsanyiOpenCLExecutor", targets: ["HarsanyiOpenCLExecutor"]),
         .executable(name: "harsanyi", targets: ["HarsanyiCLI"]),
     ],
     dependencies: [
@@ -46,7 +49,8 @@ let package = Package(
         // Top-level Kernels/ is itself a target: its *.cl files are embedded as Swift strings.
         .target(name: "Kernels", path: "Kernels", plugins: ["EmbedKernels"]),
         .target(name: "HarsanyiCore"),
-        .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "HarsanyiONNX", "COpenCL", "Kernels"]),
+        .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "COpenCL", "Kernels"]),
+        .target(name: "HarsanyiOpenCLExecutor", dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "COpenCL"]),
         .systemLibrary(name: "CClp", pkgConfig: "clp", providers: [.apt(["coinor-libclp-dev"])]),
         .target(name: "HarsanyiSolvers", dependencies: ["HarsanyiCore", "CClp", "CBLAS"]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -60,15 +64,16 @@ let package = Package(
         .executableTarget(
             name: "HarsanyiCLI",
             dependencies: [
-                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiSolvers", "HarsanyiAnalysis",
-                "HarsanyiPlot",
+                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiOpenCLExecutor", "HarsanyiONNX", "HarsanyiSolvers",
+                "HarsanyiAnalysis", "HarsanyiPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "HarsanyiTestSupport", dependencies: ["HarsanyiCore"]),
         .testTarget(
             name: "HarsanyiTests",
             dependencies: [
-                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "HarsanyiSolvers", "ONNXProto", "HarsanyiTestSupport",
+                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiOpenCLExecutor", "HarsanyiONNX", "HarsanyiSolvers", "ONNXProto",
+                "HarsanyiTestSupport",
                 "HarsanyiPlot",
                 "HarsanyiAnalysis",
             ]),

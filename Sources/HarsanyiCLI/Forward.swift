@@ -3,6 +3,7 @@ import Foundation
 import HarsanyiCore
 import HarsanyiONNX
 import HarsanyiOpenCL
+import HarsanyiOpenCLExecutor
 
 /// `harsanyi forward`: plain batched inference on the path `extract` would use, to check that a model imports and
 /// computes what its framework computes.

@@ -3,6 +3,7 @@ import Foundation
 import HarsanyiCore
 import HarsanyiONNX
 import HarsanyiOpenCL
+import HarsanyiOpenCLExecutor
 import HarsanyiPlot
 
 extension RewardKind: ExpressibleByArgument {}
@@ -157,10 +158,7 @@ struct Extract: ParsableCommand {
             if done >= total { bar.finish() }
         }
         // On OpenCL, masked inputs (or the shortcut's rows) are made on the device and v stays there for the engine.
-        var onDevice: DeviceMaskedForward?
-        if let cl = selection.backend as? OpenCLBackend, driver.runner is OpenCLModel {
-            onDevice = try DeviceMaskedForward(driver, batch: driver.batchSize, backend: cl)
-        }
+        let onDevice = try ModelExecution.devicePath(driver, backend: selection.backend)
         let r: InteractionResult
         let forwardSeconds: Double
         var emptyValue = 0.0  // v(∅) as the model gave it (subtracted unless --keep-empty)
@@ -289,36 +287,17 @@ struct SampleOptions: ParsableArguments {
 }
 
 extension Extract {
-    /// The default batch on OpenCL: large enough to amortise each launch's fixed cost (on PoCL, 2 cores, the digits
-    /// models reach their plateau from 4096 to 8192), small enough for any device (LeNet-sized models need a few KiB
-    /// of intermediate buffers per sample).
-    static let openCLBatch = 8192
+    static let openCLBatch = ModelExecution.openCLBatch
 
-    /// The masked-forward driver on the selected backend: OpenCL kernels when it is an OpenCL backend (falling
-    /// back to the CPU path, with the reason, when the model has an operator the device path lacks), else the CPU path.
+    /// The masked-forward driver on the selected backend (ModelExecution decides; its fallback note goes to stderr).
     static func maskedForward(
         backend: ComputeBackend, model: ONNXModel, sample: Tensor, maskAt: String?, players: [[Int]], baseline: [Float],
         maskBackground: Bool, batch: Int?, linearity: Bool
     ) throws -> MaskedForward {
-        // Without --batch: the CPU path picks per model (batchSize 0), OpenCL takes openCLBatch; a fallback from
-        // OpenCL to the CPU path gets the CPU path's choice.
-        func cpu() throws -> MaskedForward {
-            try MaskedForward(
-                model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
-                maskBackground: maskBackground, batchSize: batch ?? 0, useLinearity: linearity,
-                executor: "cpu (OpenBLAS)")
-        }
-        guard let cl = backend as? OpenCLBackend else { return try cpu() }
-        do {
-            return try MaskedForward(
-                model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
-                maskBackground: maskBackground, batchSize: batch ?? openCLBatch, useLinearity: linearity,
-                executor: "OpenCL \(cl.device.address)"
-            ) { try OpenCLModel(suffix: $0, backend: cl) }
-        } catch let e as HarsanyiError {
-            Console.note("masked forwards fall back to the CPU path: \(e)")
-            return try cpu()
-        }
+        try ModelExecution.maskedForward(
+            backend: backend, model: model, sample: sample, maskAt: maskAt, players: players, baseline: baseline,
+            maskBackground: maskBackground, batch: batch, linearity: linearity
+        ) { Console.note($0) }
     }
 }
 
@@ -401,8 +380,7 @@ struct BenchForward: ParsableCommand {
                     return counts.reduce(0, +)
                 }
                 var drain: () throws -> Void = {}
-                if let cl = backend as? OpenCLBackend, f.runner is OpenCLModel {
-                    let d = try DeviceMaskedForward(f, batch: f.batchSize, backend: cl)
+                if let cl = backend as? OpenCLBackend, let d = try ModelExecution.devicePath(f, backend: cl) {
                     result["executor"] = f.executor + ", masked inputs and v on the device"
                     result["batch"] = d.batch
                     result[linear ? "shortcut_batch" : "plain_batch"] = d.batch

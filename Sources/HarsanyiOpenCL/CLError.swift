@@ -31,6 +31,6 @@ enum CLErrorNames {
 
 /// Throws `HarsanyiError.openCL` naming `call` unless `code` is CL_SUCCESS.
 @inline(__always)
-func check(_ code: cl_int, _ call: @autoclosure () -> String) throws {
+package func check(_ code: cl_int, _ call: @autoclosure () -> String) throws {
     if code != CL_SUCCESS { throw HarsanyiError.openCL(call: call(), code: code, name: CLErrorNames.name(code)) }
 }

@@ -19,8 +19,8 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     public let device: OpenCLDevice
     /// The kernel form used for transforms; defaults by device type.
     public var style: TransformStyle
-    let context: cl_context
-    let queue: cl_command_queue
+    package let context: cl_context
+    package let queue: cl_command_queue
     private var programs: [String: OpenCLProgram] = [:]
     private let lock = NSLock()
     private var recordedEvents: [cl_event]?
@@ -102,7 +102,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         _ = try OpenCLProgram(name: name, source: source, precision: precision, context: context, device: device)
     }
 
-    func locked<R>(_ body: () throws -> R) rethrows -> R {
+    package func locked<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         return try body()
@@ -116,7 +116,7 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
         return try OpenCLBuffer(count: count, precision: precision, context: context)
     }
 
-    func cl(_ buffer: DeviceBuffer) throws -> OpenCLBuffer {
+    package func cl(_ buffer: DeviceBuffer) throws -> OpenCLBuffer {
         guard let b = buffer as? OpenCLBuffer else { throw HarsanyiError.invalidArgument("buffer was not made by an OpenCL backend") }
         return b
     }
@@ -208,12 +208,12 @@ public final class OpenCLBackend: ComputeBackend, @unchecked Sendable {
     // MARK: launching
 
     /// A kernel argument.
-    enum Arg {
+    package enum Arg {
         case buffer(OpenCLBuffer), uint(UInt32), ulong(UInt64), real(Double), local(bytes: Int)
     }
 
     /// Sets the arguments and enqueues `file.kernelName` over `global` work items (1-D). Call with the lock held.
-    func launch(_ file: String, _ kernelName: String, precision: Precision, global: Int, local: Int? = nil, _ args: [Arg]) throws {
+    package func launch(_ file: String, _ kernelName: String, precision: Precision, global: Int, local: Int? = nil, _ args: [Arg]) throws {
         let k = try program(file, precision).kernel(kernelName)
         for (i, arg) in args.enumerated() {
             let idx = cl_uint(i)

@@ -75,9 +75,9 @@ final class OpenCLProgram {
 public final class OpenCLBuffer: DeviceBuffer {
     public let count: Int
     public let precision: Precision
-    let mem: cl_mem
+    package let mem: cl_mem
 
-    init(count: Int, precision: Precision, context: cl_context) throws {
+    package init(count: Int, precision: Precision, context: cl_context) throws {
         self.count = count
         self.precision = precision
         var err: cl_int = 0

@@ -2,6 +2,7 @@ import Foundation
 import HarsanyiCore
 import HarsanyiONNX
 import HarsanyiOpenCL
+import HarsanyiOpenCLExecutor
 import HarsanyiTestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import COpenCL
 import HarsanyiCore
+import HarsanyiOpenCL
 import HarsanyiONNX
 
 /// The 2^n masked forward passes on the device: masked batches made from subset indices by a kernel

@@ -1,6 +1,7 @@
 import COpenCL
 import Foundation
 import HarsanyiCore
+import HarsanyiOpenCL
 import HarsanyiONNX
 
 /// Nodes without a device kernel: the operator's reference implementation on the host, inside a device plan.

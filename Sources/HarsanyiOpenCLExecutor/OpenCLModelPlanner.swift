@@ -1,5 +1,6 @@
 import Foundation
 import HarsanyiCore
+import HarsanyiOpenCL
 import HarsanyiONNX
 
 /// Makes the plan of an `OpenCLModel` for given input shapes: a shape pass, buffer assignment with reuse, and the

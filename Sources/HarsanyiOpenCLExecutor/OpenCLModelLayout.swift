@@ -1,5 +1,6 @@
 import Foundation
 import HarsanyiCore
+import HarsanyiOpenCL
 import HarsanyiONNX
 
 /// Device kernels for normalisations over rows and for operators that only move data (Kernels/nn_layout.cl).

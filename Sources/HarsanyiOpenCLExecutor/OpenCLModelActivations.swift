@@ -1,5 +1,6 @@
 import Foundation
 import HarsanyiCore
+import HarsanyiOpenCL
 import HarsanyiONNX
 
 /// Device kernels of the activations and elementwise math beyond the original four (Kernels/nn_activation.cl).

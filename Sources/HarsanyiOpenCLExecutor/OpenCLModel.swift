@@ -1,6 +1,7 @@
 import COpenCL
 import Foundation
 import HarsanyiCore
+import HarsanyiOpenCL
 import HarsanyiONNX
 
 /// An ONNX model run with OpenCL kernels on device memory (float32): the GPU/OpenCL counterpart of

@@ -1,5 +1,6 @@
 import Foundation
 import HarsanyiCore
+import HarsanyiOpenCL
 import HarsanyiONNX
 
 /// The launches of each operator, with the CPU path's semantics (HarsanyiONNX/Ops+*.swift): the same shape rules,
