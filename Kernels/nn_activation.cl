@@ -8,10 +8,7 @@
 //                 10 HardSwish x·max(0, min(1, x/6 + 1/2))  11 Softplus log(1 + eˣ) (stable form)
 //                 12 Mish x·tanh(softplus(x))  13 Elu (x ≥ 0 ? x : a(eˣ − 1))  14 Floor  15 Ceil  16 Sin  17 Cos
 //                 18 Softsign x/(1 + |x|)  19 Sign  20 Selu b·(x > 0 ? x : a(eˣ − 1))  21 Not (x == 0)
-//   binary_extra  y = a op b with numpy broadcasting, p = {rank, shape[MAX_RANK], strideA[MAX_RANK],
-//                 strideB[MAX_RANK]} as nn_elementwise.cl's `binary`; op: 0 Pow (b == 2: a·a), 1 Min, 2 Max
-//                 (NaN-propagating), 3 PRelu (a ≥ 0 ? a : a·b), 4 Equal, 5 Less, 6 Greater, 7 LessOrEqual,
-//                 8 GreaterOrEqual, 9 And, 10 Or, 11 Xor (booleans as 0/1 floats, any nonzero true)
+//   (Pow, Min, Max, PRelu, comparisons and logic are ops of nn_elementwise.cl's `binary`.)
 //   where_select  Where: y = c ≠ 0 ? a : b with three-way broadcasting, p = {rank, shape, strideC, strideA, strideB}
 // Accuracy: OpenCL's built-in exp/log/erf/tanh (≤ 4 ulp in the OpenCL 1.2 full profile) against the reference's
 // Double-then-round; the tests hold both to onnxruntime. No fast-math; FP_CONTRACT off.
@@ -49,37 +46,6 @@ __kernel void activation(__global const float *x, __global float *y, const uint 
     default: r = v == 0 ? 1.0f : 0.0f; break;
     }
     y[i] = r;
-}
-
-inline float apply_extra(const uint op, const float x, const float z) {
-    switch (op) {
-    case 0: return z == 2.0f ? x * x : z == 1.0f ? x : pow(x, z);
-    case 1: return isnan(x) || isnan(z) ? NAN : fmin(x, z);
-    case 2: return isnan(x) || isnan(z) ? NAN : fmax(x, z);
-    case 3: return x >= 0 ? x : x * z;
-    case 4: return x == z ? 1.0f : 0.0f;
-    case 5: return x < z ? 1.0f : 0.0f;
-    case 6: return x > z ? 1.0f : 0.0f;
-    case 7: return x <= z ? 1.0f : 0.0f;
-    case 8: return x >= z ? 1.0f : 0.0f;
-    case 9: return (x != 0 && z != 0) ? 1.0f : 0.0f;
-    case 10: return (x != 0 || z != 0) ? 1.0f : 0.0f;
-    default: return ((x != 0) != (z != 0)) ? 1.0f : 0.0f;
-    }
-}
-
-__kernel void binary_extra(__global const float *a, __global const float *b, __global float *y, __global const int *p,
-                           const uint op) {
-    const size_t i = get_global_id(0);
-    const int rank = p[0];
-    uint r = i, ia = 0, ib = 0;
-    for (int d = rank - 1; d >= 0; --d) {
-        const uint n = p[1 + d], q = r % n;
-        r /= n;
-        ia += q * p[1 + MAX_RANK + d];
-        ib += q * p[1 + 2 * MAX_RANK + d];
-    }
-    y[i] = apply_extra(op, a[ia], b[ib]);
 }
 
 __kernel void where_select(__global const float *c, __global const float *a, __global const float *b, __global float *y,

@@ -4,7 +4,10 @@
 // C order (row-major), float32, each under 2^31 elements (the host checks), so index arithmetic is 32-bit
 // (64-bit division is several times slower on CPU devices).
 //
-//   binary        y = a op b with numpy broadcasting; op: 0 Add, 1 Sub, 2 Mul, 3 Div; then ReLU when `relu` (fused).
+//   binary        y = a op b with numpy broadcasting; op: 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow (b == 2: a·a), 5 Min,
+//                 6 Max (NaN-propagating), 7 PRelu (a ≥ 0 ? a : a·b), 8 Equal, 9 Less, 10 Greater, 11 LessOrEqual,
+//                 12 GreaterOrEqual, 13 And, 14 Or, 15 Xor (booleans as 0/1, any nonzero true); then ReLU when
+//                 `relu` (fused). binary_same16 takes ops 0–3 only.
 //   binary_same16 the same for equal shapes, 16 elements per work item (vector loads and stores).
 //                 mode 0: general, p (ints) = {rank, shape[MAX_RANK], strideA[MAX_RANK], strideB[MAX_RANK]}
 //                         (output shape; operand strides in that shape, 0 on broadcast axes; rank ≤ MAX_RANK)
@@ -41,7 +44,19 @@ inline REAL apply_binary(const uint op, const REAL x, const REAL y) {
     case 0: return x + y;
     case 1: return x - y;
     case 2: return x * y;
-    default: return x / y;
+    case 3: return x / y;
+    case 4: return y == 2 ? x * x : y == 1 ? x : pow(x, y);
+    case 5: return isnan(x) || isnan(y) ? (REAL)NAN : fmin(x, y);
+    case 6: return isnan(x) || isnan(y) ? (REAL)NAN : fmax(x, y);
+    case 7: return x >= 0 ? x : x * y;
+    case 8: return x == y ? 1 : 0;
+    case 9: return x < y ? 1 : 0;
+    case 10: return x > y ? 1 : 0;
+    case 11: return x <= y ? 1 : 0;
+    case 12: return x >= y ? 1 : 0;
+    case 13: return (x != 0 && y != 0) ? 1 : 0;
+    case 14: return (x != 0 || y != 0) ? 1 : 0;
+    default: return ((x != 0) != (y != 0)) ? 1 : 0;
     }
 }
 

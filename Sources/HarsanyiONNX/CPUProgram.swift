@@ -302,6 +302,7 @@ final class CPUProgram: @unchecked Sendable {
                 let a = slots[n.inputs[0]]!, b = try operand(n.inputs[1])
                 let k = b.shape[0], nOut = b.shape[1], rows = a.count / max(k, 1)
                 let y = allocate(outT.shape)
+
                 slots[outName] = y
                 kernels.append(("MatMul", { p in
                     Linear.sgemm(false, false, m: rows, n: nOut, k: k, alpha: 1, UnsafePointer(p + a.offset), lda: k, b.pointer(p), ldb: nOut,
@@ -494,15 +495,19 @@ final class CPUProgram: @unchecked Sendable {
         let nB = x.shape[0], c = x.shape[1], m = weightShape[0], cg = weightShape[1]
         let mg = m / group, kk = cg * kH * kW, cols = outH * outW, wide = nB * cols
         guard y.count == nB * m * cols else { throw ONNXError.invalid(node.name, "Conv output shape \(y.shape) differs from the plan") }
-        if kk <= Self.directConvDepth && sH == 1 && sW == 1 {
-            // Few products per output (depthwise, small grouped 1×1, one input channel), stride 1: each input plane is
-            // copied once into a zero-bordered plane of width Wp = padL + inW + right margin, and the output is
-            // computed on rows of width Wp (the extra columns are dropped), so that each tap (ky, kx) is one long
-            // contiguous multiply-add: acc[q] += w · P[q + ky·dH·Wp + kx·dW] for q < outH·Wp.
-            let wp = Swift.max(inW + padL, (outW - 1) + (kW - 1) * dW + 1), hp = Swift.max(inH + padT, (outH - 1) + (kH - 1) * dH + 1) + 1
-            let planeP = hp * wp, run = outH * wp
+        if kk <= Self.directConvDepth {
+            // Few products per output (depthwise, small grouped 1×1, one input channel): each input plane is copied
+            // once into a zero-bordered plane of width Wp and height Hp. Stride 1: the output is computed on rows of
+            // width Wp (the extra columns are dropped), so that each tap (ky, kx) is one long contiguous
+            // multiply-add: acc[q] += w · P[q + ky·dH·Wp + kx·dW] for q < outH·Wp. With a stride (depthwise stride 2
+            // in MobileNets): per output row, each tap is a strided multiply-add over the row (im2col would run one
+            // sgemm of a single row per group).
+            let unit = sH == 1 && sW == 1
+            let wp = Swift.max(padL + inW, (outW - 1) * sW + (kW - 1) * dW + 1)
+            let hp = Swift.max(padT + inH, (outH - 1) * sH + (kH - 1) * dH + 1) + (unit ? 1 : 0)
+            let planeP = hp * wp, run = unit ? outH * wp : outW
             let padded = allocate([cg * planeP]), acc = allocate([run])
-            kernels.append(("Conv (direct)", { p in
+            kernels.append((unit ? "Conv (direct)" : "Conv (direct, strided)", { p in
                 let xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset, ap = p + acc.offset
                 pp.update(repeating: 0, count: cg &* planeP)
                 for b in 0..<nB {
@@ -510,48 +515,24 @@ final class CPUProgram: @unchecked Sendable {
                         fillPadded(pp, from: xp + (b &* c &+ g &* cg) &* inH &* inW, planes: cg, inH, inW, planeP, wp, padT, padL)
                         for o in 0..<mg {
                             let oc = g &* mg &+ o, wo = weight + oc &* kk, bo = bias[oc]
-                            for q in 0..<run { ap[q] = bo }
-                            for ci in 0..<cg {
-                                for ky in 0..<kH {
-                                    for kx in 0..<kW {
-                                        let w = wo[(ci &* kH &+ ky) &* kW &+ kx]
-                                        let tap: Int = ci &* planeP &+ ky &* dH &* wp &+ kx &* dW
-                                        let from = UnsafePointer(pp + tap)
-                                        for q in 0..<run { ap[q] += w * from[q] }
+                            let d = op + (b &* m &+ oc) &* cols
+                            if unit {
+                                for q in 0..<run { ap[q] = bo }
+                                for ci in 0..<cg {
+                                    for ky in 0..<kH {
+                                        for kx in 0..<kW {
+                                            let w = wo[(ci &* kH &+ ky) &* kW &+ kx]
+                                            let from = UnsafePointer(pp + (ci &* planeP &+ ky &* dH &* wp &+ kx &* dW))
+                                            for q in 0..<run { ap[q] += w * from[q] }
+                                        }
                                     }
                                 }
-                            }
-                            let d = op + (b &* m &+ oc) &* cols
-                            for oy in 0..<outH {
-                                let row = ap + oy &* wp, to = d + oy &* outW
-                                if relu {
-                                    for ox in 0..<outW { to[ox] = Swift.min(Swift.max(row[ox], lo), hi) }
-                                } else {
-                                    for ox in 0..<outW { to[ox] = row[ox] }
+                                for oy in 0..<outH {
+                                    let row = ap + oy &* wp, to = d + oy &* outW
+                                    for ox in 0..<outW { to[ox] = relu ? Swift.min(Swift.max(row[ox], lo), hi) : row[ox] }
                                 }
+                                continue
                             }
-                        }
-                    }
-                }
-            }))
-            return
-        }
-        if kk <= Self.directConvDepth {
-            // Few products per output with a stride (depthwise stride 2 in MobileNets): per output row, each tap is a
-            // strided multiply-add over the row; im2col would run one sgemm of a single row per group.
-            let wp = Swift.max(padL + inW, (outW - 1) * sW + (kW - 1) * dW + 1)
-            let hp = Swift.max(padT + inH, (outH - 1) * sH + (kH - 1) * dH + 1)
-            let planeP = hp * wp
-            let padded = allocate([cg * planeP]), acc = allocate([outW])
-            kernels.append(("Conv (direct, strided)", { p in
-                let xp = UnsafePointer(p + x.offset), op = p + y.offset, pp = p + padded.offset, ap = p + acc.offset
-                pp.update(repeating: 0, count: cg &* planeP)
-                for b in 0..<nB {
-                    for g in 0..<group {
-                        fillPadded(pp, from: xp + (b &* c &+ g &* cg) &* inH &* inW, planes: cg, inH, inW, planeP, wp, padT, padL)
-                        for o in 0..<mg {
-                            let oc = g &* mg &+ o, wo = weight + oc &* kk, bo = bias[oc]
-                            let d = op + (b &* m &+ oc) &* cols
                             for oy in 0..<outH {
                                 for ox in 0..<outW { ap[ox] = bo }
                                 for ci in 0..<cg {

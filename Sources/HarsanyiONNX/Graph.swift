@@ -93,6 +93,19 @@ public struct Graph: Sendable {
             nodes.append(Node(name: name, op: n.opType, inputs: n.input, outputs: n.output, attributes: attrs))
         }
         self.nodes = nodes
+        // Every tensor has one producer (ONNX graphs are in SSA form): executors size and place tensors by name, so
+        // a second producer would give a tensor two shapes.
+        var producer: [String: String] = [:]
+        for v in g.input { producer[v.name] = "a graph input" }
+        for t in g.initializer { producer[t.name] = "an initializer" }
+        for n in nodes {
+            for o in n.outputs where !o.isEmpty {
+                if let p = producer[o] {
+                    throw HarsanyiError.badFile(path: path, reason: "node \(n.name): output '\(o)' is also \(p == "a graph input" || p == "an initializer" ? p : "an output of \(p)")")
+                }
+                producer[o] = "node \(n.name)"
+            }
+        }
         func info(_ v: Onnx_ValueInfoProto) -> ValueInfo {
             let dims = v.type.tensorType.shape.dim
             return ValueInfo(

@@ -36,6 +36,10 @@ enum SliceOps {
             let last = shape.count - 1, inner = maps[last]
             var idx = [Int](repeating: 0, count: shape.count)
             var o = 0
+            // Every map has its axis's length and stays inside the input (checked: a wrong map must trap here,
+            // not write past the output in a release build).
+            precondition(maps.count == shape.count && zip(maps, shape).allSatisfy { $0.count == $1 }, "take: maps do not match \(shape)")
+            precondition(maps.reduce(0) { $0 + ($1.max() ?? 0) } < Swift.max(data.count, 1), "take: a map leaves the input")
             out.withUnsafeMutableBufferPointer { dst in
                 data.withUnsafeBufferPointer { src in
                     while o < count {

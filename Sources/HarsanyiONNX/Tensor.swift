@@ -84,13 +84,14 @@ public struct WindowGeometry: Sendable {
             throw ONNXError.invalid(node.name, "\(node.op) strides \(st) and dilations \(dl) must be ≥ 1, pads \(pads) ≥ 0")
         }
         // Bounds that keep the window arithmetic from overflowing and the output from outgrowing the input: kernel,
-        // stride and dilation ≤ 2^31, and a pad at most the input axis plus the dilated kernel's reach (wider pads
-        // only add windows entirely in padding). A 5 × 5 "same" Conv on a 1 × 1 map (MobileNet-V3 at 32 × 32) pads 2.
+        // stride and dilation ≤ 2^31, and a pad at most the input axis (pools) or the input axis plus the dilated
+        // kernel's reach (Conv; wider pads only add windows entirely in padding). A 5 × 5 "same" Conv on a 1 × 1 map
+        // (MobileNet-V3 at 32 × 32) pads 2.
         let extents = spatial == 2 ? [input[2], input[3]] : [input[2]]
         guard (kernel + st + dl).allSatisfy({ $0 <= 1 << 31 }),
             pads.enumerated().allSatisfy({
                 let axis = $0.offset % spatial
-                return $0.element <= extents[axis] + (kernel[axis] - 1) * dl[axis]
+                return $0.element <= extents[axis] + (node.op == "Conv" ? (kernel[axis] - 1) * dl[axis] : 0)
             })
         else {
             throw ONNXError.unsupported(

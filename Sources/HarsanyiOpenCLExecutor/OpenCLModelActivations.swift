@@ -11,16 +11,16 @@ extension Planner {
         "HardSwish": 10, "Softplus": 11, "Mish": 12, "Elu": 13, "Floor": 14, "Ceil": 15, "Sin": 16, "Cos": 17,
         "Softsign": 18, "Sign": 19, "Selu": 20, "Not": 21,
     ]
-    /// Binary operators of the `binary_extra` kernel (numpy broadcasting as `binary`): name to op code.
+    /// Binary operators of nn_elementwise.cl's `binary` kernel (numpy broadcasting): name to op code.
     static let binaryCodes: [String: UInt32] = [
-        "Pow": 0, "Min": 1, "Max": 2, "PRelu": 3, "Equal": 4, "Less": 5, "Greater": 6, "LessOrEqual": 7,
-        "GreaterOrEqual": 8, "And": 9, "Or": 10, "Xor": 11,
+        "Add": 0, "Sub": 1, "Mul": 2, "Div": 3, "Pow": 4, "Min": 5, "Max": 6, "PRelu": 7, "Equal": 8, "Less": 9,
+        "Greater": 10, "LessOrEqual": 11, "GreaterOrEqual": 12, "And": 13, "Or": 14, "Xor": 15,
     ]
 
     static var activationOps: [String: DeviceKernel] {
         var t: [String: DeviceKernel] = [:]
         for name in activationCodes.keys { t[name] = { try $0.activation($1, $2) } }
-        for name in binaryCodes.keys { t[name] = { try $0.binaryExtra($1, $2) } }
+        for name in binaryCodes.keys where binaryCodes[name]! >= 4 { t[name] = { try $0.binaryExtra($1, $2) } }
         t["Where"] = { try $0.select($1, $2) }
         return t
     }
@@ -43,28 +43,14 @@ extension Planner {
                [arg(x), arg(y), .arg(.uint(op)), .arg(.real(Double(a))), .arg(.real(Double(b)))])
     }
 
-    /// Pow, Min and Max of two operands, PRelu, comparisons and logic (0/1 floats) with numpy broadcasting.
-    /// Variadic Min/Max with three or more operands run on the host.
+    /// Pow, Min and Max of two operands, PRelu, comparisons and logic (0/1 floats): `binary`'s broadcasting.
+    /// Variadic Min/Max with three or more operands run on the host; with one, they are the identity.
     func binaryExtra(_ n: Node, _ out: String) throws {
-        guard let op = Self.binaryCodes[n.op] else { throw unsupported(n, "\(n.op) on the device") }
         let present = n.inputs.filter { !$0.isEmpty }
-        if present.count != 2 {
-            guard present.count == 1, ["Min", "Max"].contains(n.op) else { return try hostStep(n) }
-            let x = try device(n, 0)
-            alias(out, x, x.shape)
-            return
-        }
-        let a = try device(n, 0), b = try device(n, 1)
-        guard let shape = ShapeRules.broadcastShape(a.shape, b.shape) else {
-            throw invalid(n, "\(n.op) cannot broadcast \(a.shape) with \(b.shape)")
-        }
-        try checkIndexable(n, [a, b])
-        let (dims, st) = ShapeRules.mergeAxes(
-            shape, [ShapeRules.broadcastStrides(a.shape, to: shape), ShapeRules.broadcastStrides(b.shape, to: shape)])
-        guard dims.count <= Self.maxRank else { throw unsupported(n, "\(n.op) on rank \(shape.count) (at most \(Self.maxRank))") }
-        let p = [dims.count] + Self.padded(dims, 1) + Self.padded(st[0]) + Self.padded(st[1])
-        let y = try allocate(out, shape)
-        launch("nn_activation", "binary_extra", global: y.count, [arg(a), arg(b), arg(y), .arg(.buffer(try ints(p))), .arg(.uint(op))])
+        if present.count == 2 { return try binary(n, out) }
+        guard present.count == 1, ["Min", "Max"].contains(n.op) else { return try hostStep(n) }
+        let x = try device(n, 0)
+        alias(out, x, x.shape)
     }
 
     /// Where(condition, X, Y) on device data: three-way broadcasting.

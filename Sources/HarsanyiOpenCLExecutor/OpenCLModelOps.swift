@@ -94,14 +94,16 @@ extension Planner {
         guard let shape = ShapeRules.broadcastShape(a.shape, b.shape) else {
             throw invalid(n, "\(n.op) cannot broadcast \(a.shape) with \(b.shape)")
         }
-        let op: UInt32 = ["Add": 0, "Sub": 1, "Mul": 2, "Div": 3][n.op] ?? 0
+        guard let op = Self.binaryCodes[n.op] else { throw unsupported(n, "\(n.op) on the device") }
         try checkIndexable(n, [a, b])
         let y = try allocate(out, shape)
         let count = y.count
         var mode: UInt32 = 0
         var p: [Int] = [0]
         let relu: UInt32 = n.int("__relu", 0) != 0 ? 1 : 0
-        if a.shape == b.shape {
+        if a.shape == b.shape && op >= 4 {
+            mode = 1
+        } else if a.shape == b.shape {
             launch("nn_elementwise", "binary_same16", global: (count + 15) / 16,
                    [arg(a), arg(b), arg(y), .arg(.uint(UInt32(count))), .arg(.uint(op)), .arg(.uint(relu))])
             return

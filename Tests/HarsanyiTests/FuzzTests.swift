@@ -86,6 +86,10 @@ enum Fuzz {
         var iteration = 0
         while iteration < cap, Date().timeIntervalSince(start) < seconds {
             for s in 0..<seeds {
+                // HARSANYI_FUZZ_ONLY=FILE:ITERATION replays one iteration (as a crash note names it), nothing else.
+                if let only = ProcessInfo.processInfo.environment["HARSANYI_FUZZ_ONLY"], only != "\(s):\(iteration)" { continue }
+                // HARSANYI_FUZZ_FROM=ITERATION skips the iterations before it (to bisect a crash that follows state).
+                if let from = ProcessInfo.processInfo.environment["HARSANYI_FUZZ_FROM"].flatMap(Int.init), iteration < from { continue }
                 var g = generator(reader, seedIndex: s, iteration: iteration)
                 let t0 = Date()
                 try body(s, iteration, &g)
@@ -532,6 +536,20 @@ struct FuzzTests {
         print("npy fuzz: seed \(Fuzz.seed), \(ran) iterations over \(seeds.count) seeds, \(refused) refused")
         #expect(ran >= seeds.count, "npy fuzz seed \(Fuzz.seed): too few iterations ran (\(ran))")
         #expect(grown < 1 << 30, "npy fuzz seed \(Fuzz.seed): peak memory grew by \(grown >> 20) MiB")
+    }
+
+    /// Replays one saved input (HARSANYI_FUZZ_REPLAY=path/to/current.onnx) under 64 generator states, for minimising
+    /// a crasher; reported as skipped unless the variable is set.
+    @Test(
+        "replay of a saved .onnx input",
+        .enabled(if: ProcessInfo.processInfo.environment["HARSANYI_FUZZ_REPLAY"] != nil, "HARSANYI_FUZZ_REPLAY is not set"))
+    func replay() throws {
+        let path = try #require(ProcessInfo.processInfo.environment["HARSANYI_FUZZ_REPLAY"])
+        for state in 0..<64 {
+            var g = SplitMix64(seed: UInt64(state))
+            print("replay state \(state)")
+            _ = Fuzz.exerciseONNX(path, &g)
+        }
     }
 
     @Test("mutated .onnx models load, run or are refused with a HarsanyiError, never a trap")

@@ -100,3 +100,10 @@ write("onnx-conv-group-overflow.onnx", model(
 write("onnx-gemm-bias-empty-broadcast.onnx", model(
     [node("Gemm", ["x", "w", "c"], ["y"])], [tensor("w", [4, 3], [1.0] * 12), tensor("c", [0, 3], [])],
     [value_info("x", [None, 4])], [value_info("y", [None, 3])]))
+
+# Two nodes writing the same tensor name (not SSA): the compiled CPU program sized the first node's output by the
+# shape the second gave that name ([1, 1] here), so the MatMul's sgemm wrote 4 x 5 floats into a region of 16:
+# heap corruption ("malloc(): invalid size", "munmap_chunk(): invalid pointer") found by a 300 s fuzz run (seed 9).
+write("onnx-duplicate-output-name.onnx", model(
+    [node("MatMul", ["x", "w"], ["y"]), node("ReduceSum", ["y"], ["y"])], [tensor("w", [4, 5], [1.0] * 20)],
+    [value_info("x", [None, 4])], [value_info("y", [None, 5])]))
