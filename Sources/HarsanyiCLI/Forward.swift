@@ -35,7 +35,11 @@ struct Forward: ParsableCommand {
         try reportingErrors {
             let graph = try Graph.load(model)
             let feeds = try Self.feeds(input, graph: graph)
-            let backend = try options.select(requirement: nil, quiet: true).backend
+            // The backend's line (which path, or why it fell back) is printed after a successful run, so that bad
+            // input gives exactly one line.
+            let (choice, address) = try Backends.resolve(choice: options.backend, device: options.device)
+            let selection = try Backends.select(choice, device: address, requirement: nil)
+            let backend = selection.backend
             let y: Tensor
             if let cl = backend as? OpenCLBackend {
                 let m = try OpenCLModel(graph: graph, output: outputName, backend: cl)
@@ -48,6 +52,7 @@ struct Forward: ParsableCommand {
             guard y.asFloats.allSatisfy(\.isFinite) else {
                 throw HarsanyiError.invalidArgument("the model's output has NaN or infinite values; nothing written")
             }
+            if selection.fellBack { Console.note(selection.reason) }
             try NPY.write(NPYArray(y.asFloats, shape: y.shape), to: out)
             print("\(outputName ?? graph.outputs.first?.name ?? "output"): shape \(y.shape) -> \(out)")
         }
@@ -57,7 +62,8 @@ struct Forward: ParsableCommand {
     static func feeds(_ specs: [String], graph: Graph) throws -> [String: Tensor] {
         var out: [String: Tensor] = [:]
         for spec in specs {
-            var name: String, file: String
+            var name: String
+            var file: String
             if let eq = spec.firstIndex(of: "="), graph.inputs.contains(where: { $0.name == String(spec[..<eq]) }) {
                 (name, file) = (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
             } else {
@@ -75,14 +81,20 @@ struct Forward: ParsableCommand {
             out[name] = t
         }
         let missing = graph.inputs.map(\.name).filter { out[$0] == nil }
-        guard missing.isEmpty else { throw HarsanyiError.invalidArgument("no --input for \(missing.joined(separator: ", "))") }
+        guard missing.isEmpty else {
+            throw HarsanyiError.invalidArgument("no --input for \(missing.joined(separator: ", "))")
+        }
         return out
     }
 
     /// The CPU path: the compiled executor on the batch (one float input), else the interpreter.
-    static func cpu(model path: String, graph: Graph, feeds: [String: Tensor], output: String?, explain: Bool) throws -> Tensor {
+    static func cpu(model path: String, graph: Graph, feeds: [String: Tensor], output: String?, explain: Bool) throws
+        -> Tensor
+    {
         let floatInputs = graph.inputs.filter { feeds[$0.name]?.dtype == .float32 }
-        guard graph.inputs.count == 1, let only = floatInputs.first, let x = feeds[only.name], x.rank >= 1, x.shape[0] >= 1 else {
+        guard graph.inputs.count == 1, let only = floatInputs.first, let x = feeds[only.name], x.rank >= 1,
+            x.shape[0] >= 1
+        else {
             let main = floatInputs.first?.name ?? graph.inputs[0].name
             let m = try ONNXModel(path: path, output: output, input: main, fixed: feeds.filter { $0.key != main })
             if explain { Console.note("explain: every node runs in the interpreter (a model with several inputs)") }
@@ -100,7 +112,8 @@ struct Forward: ParsableCommand {
                 let how = interpreted.contains("\(n.name) (\(n.op))") ? "interpreter" : "compiled kernel"
                 Console.note("explain: \(n.name) (\(n.op)): \(how)")
             }
-            Console.note("explain: CPU path, \(runner.status); \(graph.nodes.count - m.steps.count) nodes folded as constants")
+            Console.note(
+                "explain: CPU path, \(runner.status); \(graph.nodes.count - m.steps.count) nodes folded as constants")
         }
         return y
     }

@@ -25,8 +25,10 @@ public struct Operator: Sendable {
     /// program runs as a loop over its arena (no copies). nil for every other operator.
     public let pointwise: (@Sendable (Node) -> @Sendable (Float) -> Float)?
 
-    public init(_ name: String, since: Int = 7, check: @escaping Check = { _, _ in },
-                pointwise: (@Sendable (Node) -> @Sendable (Float) -> Float)? = nil, _ reference: @escaping Reference) {
+    public init(
+        _ name: String, since: Int = 7, check: @escaping Check = { _, _ in },
+        pointwise: (@Sendable (Node) -> @Sendable (Float) -> Float)? = nil, _ reference: @escaping Reference
+    ) {
         self.name = name
         self.since = since
         self.check = check
@@ -35,7 +37,9 @@ public struct Operator: Sendable {
     }
 
     /// An elementwise unary float operator (ints are converted to float).
-    static func unary(_ name: String, since: Int = 7, _ f: @escaping @Sendable (Node) -> @Sendable (Float) -> Float) -> Operator {
+    static func unary(_ name: String, since: Int = 7, _ f: @escaping @Sendable (Node) -> @Sendable (Float) -> Float)
+        -> Operator
+    {
         Operator(name, since: since, pointwise: f) { n, x, _ in
             let g = f(n)
             return [Elementwise.unary(try x[0], g)]
@@ -54,7 +58,9 @@ public struct Inputs: Sendable {
     /// Required input i.
     public subscript(_ i: Int) -> Tensor {
         get throws {
-            guard i < values.count, let t = values[i] else { throw ONNXError.invalid(node.name, "\(node.op) is missing input \(i)") }
+            guard i < values.count, let t = values[i] else {
+                throw ONNXError.invalid(node.name, "\(node.op) is missing input \(i)")
+            }
             return t
         }
     }
@@ -90,9 +96,12 @@ public enum Operators {
 
     /// Checks at load time that `node` can run: operator known, its version implemented, attributes supported.
     public static func check(_ node: Node, opset: Int) throws {
-        guard let op = table[node.op] else { throw ONNXError.unsupported(node.name, "operator \(node.op) is not supported") }
+        guard let op = table[node.op] else {
+            throw ONNXError.unsupported(node.name, "operator \(node.op) is not supported")
+        }
         guard opset >= op.since else {
-            throw ONNXError.unsupported(node.name, "\(node.op) before opset \(op.since) (the model declares opset \(opset))")
+            throw ONNXError.unsupported(
+                node.name, "\(node.op) before opset \(op.since) (the model declares opset \(opset))")
         }
         try op.check(node, opset)
     }

@@ -98,7 +98,8 @@ enum EinsumOps {
         let count = try SliceOps.checkedCount(outShape, node)
         let isInt = xs.allSatisfy { $0.dtype == .int64 }
         func result(_ v: [Double]) -> Tensor {
-            isInt ? Tensor(shape: outShape, ints: v.map { $0.isFinite ? Int64(max(-0x1p62, min(0x1p62, $0))) : 0 })
+            isInt
+                ? Tensor(shape: outShape, ints: v.map { $0.isFinite ? Int64(max(-0x1p62, min(0x1p62, $0))) : 0 })
                 : Tensor(shape: outShape, floats: v.map { Float($0) })
         }
         if let v = batchedMatmul(eq, xs, size) { return result(v) }
@@ -109,7 +110,8 @@ enum EinsumOps {
             throw ONNXError.unsupported(node.name, "Einsum '\(equation)': \(count) outputs × \(inner) terms, too many")
         }
         // Each operand's stride per label (summed over repeats: a diagonal), 0 where a broadcast or absent label.
-        let labels = eq.output + contracted, dims = outShape + cShape
+        let labels = eq.output + contracted
+        let dims = outShape + cShape
         let st: [[Int]] = zip(eq.inputs, xs).map { lab, x in
             let s = strides(x.shape)
             return labels.map { c in
@@ -118,7 +120,8 @@ enum EinsumOps {
         }
         let data = xs.map { $0.asFloats.map { Double($0) } }
         var out = [Double](repeating: 0, count: count)
-        var idx = [Int](repeating: 0, count: labels.count), off = [Int](repeating: 0, count: xs.count)
+        var idx = [Int](repeating: 0, count: labels.count)
+        var off = [Int](repeating: 0, count: xs.count)
         for flat in 0..<(count * inner) {
             var p = 1.0
             for k in xs.indices { p *= data[k][off[k]] }
@@ -139,17 +142,22 @@ enum EinsumOps {
     /// The batched-matmul fast path of `einsum` (nil when the equation is not one).
     static func batchedMatmul(_ eq: Equation, _ xs: [Tensor], _ size: [Character: Int]) -> [Double]? {
         guard xs.count == 2 else { return nil }
-        let a = eq.inputs[0], b = eq.inputs[1], out = eq.output
+        let a = eq.inputs[0]
+        let b = eq.inputs[1]
+        let out = eq.output
         guard Set(a).count == a.count, Set(b).count == b.count, out.allSatisfy({ a.contains($0) || b.contains($0) }),
             zip(a, xs[0].shape).allSatisfy({ size[$0.0] == $0.1 }),
             zip(b, xs[1].shape).allSatisfy({ size[$0.0] == $0.1 })
         else { return nil }
         let batch = out.filter { a.contains($0) && b.contains($0) }
-        let m = out.filter { a.contains($0) && !b.contains($0) }, n = out.filter { b.contains($0) && !a.contains($0) }
+        let m = out.filter { a.contains($0) && !b.contains($0) }
+        let n = out.filter { b.contains($0) && !a.contains($0) }
         let k = a.filter { b.contains($0) && !out.contains($0) }
         guard (a + b).allSatisfy({ out.contains($0) || k.contains($0) }) else { return nil }
-        let nb = batch.reduce(1) { $0 * size[$1]! }, nm = m.reduce(1) { $0 * size[$1]! }
-        let nn = n.reduce(1) { $0 * size[$1]! }, nk = k.reduce(1) { $0 * size[$1]! }
+        let nb = batch.reduce(1) { $0 * size[$1]! }
+        let nm = m.reduce(1) { $0 * size[$1]! }
+        let nn = n.reduce(1) { $0 * size[$1]! }
+        let nk = k.reduce(1) { $0 * size[$1]! }
         let pa = SliceOps.permute(xs[0], (batch + m + k).map { a.firstIndex(of: $0)! }).asFloats
         let pb = SliceOps.permute(xs[1], (batch + k + n).map { b.firstIndex(of: $0)! }).asFloats
         var c = [Double](repeating: 0, count: nb * nm * nn)
@@ -157,7 +165,8 @@ enum EinsumOps {
             for i in 0..<nm {
                 let row = (bi * nm + i) * nn
                 for kk in 0..<nk {
-                    let av = Double(pa[(bi * nm + i) * nk + kk]), bRow = (bi * nk + kk) * nn
+                    let av = Double(pa[(bi * nm + i) * nk + kk])
+                    let bRow = (bi * nk + kk) * nn
                     for j in 0..<nn { c[row + j] += av * Double(pb[bRow + j]) }
                 }
             }
@@ -166,9 +175,12 @@ enum EinsumOps {
         let canon = batch + m + n
         let st = strides(canon.map { size[$0]! })
         var res = [Double](repeating: 0, count: c.count)
-        let perm = out.map { canon.firstIndex(of: $0)! }, outShape = out.map { size[$0]! }, os = strides(outShape)
+        let perm = out.map { canon.firstIndex(of: $0)! }
+        let outShape = out.map { size[$0]! }
+        let os = strides(outShape)
         for o in 0..<c.count {
-            var r = o, src = 0
+            var r = o
+            var src = 0
             for d in out.indices {
                 let q = r / os[d]
                 r -= q * os[d]

@@ -18,9 +18,13 @@ enum MathOps {
     }
 
     /// log(1 + e^x) without overflow.
-    static func softplus(_ x: Double) -> Double { x > 0 ? x + Foundation.log1p(Foundation.exp(-x)) : Foundation.log1p(Foundation.exp(x)) }
+    static func softplus(_ x: Double) -> Double {
+        x > 0 ? x + Foundation.log1p(Foundation.exp(-x)) : Foundation.log1p(Foundation.exp(x))
+    }
 
-    static func d(_ f: @escaping @Sendable (Double) -> Double) -> @Sendable (Float) -> Float { { Float(f(Double($0))) } }
+    static func d(_ f: @escaping @Sendable (Double) -> Double) -> @Sendable (Float) -> Float {
+        { Float(f(Double($0))) }
+    }
 
     /// A variadic elementwise operator (Min, Max, Sum, Mean): the inputs broadcast together, folded left.
     static func variadic(_ n: Node, _ xs: [Tensor], _ f: @escaping (Float, Float) -> Float) throws -> Tensor {
@@ -55,7 +59,8 @@ enum MathOps {
         .unary("Mish", since: 18) { _ in d { $0 * Foundation.tanh(softplus($0)) } },
         .unary("Gelu", since: 20) { n in gelu(tanh: n.string("approximate") == "tanh") },
         .unary("HardSigmoid") { n in
-            let alpha = n.float("alpha", 0.2), beta = n.float("beta", 0.5)
+            let alpha = n.float("alpha", 0.2)
+            let beta = n.float("beta", 0.5)
             return { Swift.max(0, Swift.min(1, alpha * $0 + beta)) }
         },
         // HardSwish: x·max(0, min(1, x/6 + 1/2)).
@@ -75,35 +80,50 @@ enum MathOps {
         },
         Operator("Neg") { _, x, _ in
             let t = try x[0]
-            return [t.dtype == .int64 ? Tensor(shape: t.shape, ints: t.ints.map { 0 &- $0 }) : Elementwise.unary(t) { -$0 }]
+            return [
+                t.dtype == .int64 ? Tensor(shape: t.shape, ints: t.ints.map { 0 &- $0 }) : Elementwise.unary(t) { -$0 }
+            ]
         },
         Operator("Pow") { n, x, _ in
-            [try Elementwise.binary(n, x[0], x[1]) { a, b in
-                b == 2 ? a * a : b == 1 ? a : Float(Foundation.pow(Double(a), Double(b)))
-            }]
+            [
+                try Elementwise.binary(n, x[0], x[1]) { a, b in
+                    b == 2 ? a * a : b == 1 ? a : Float(Foundation.pow(Double(a), Double(b)))
+                }
+            ]
         },
         // Mod: fmod = 0 (integers only): the result takes the divisor's sign (Python's %); fmod = 1: C's fmod.
         Operator("Mod") { n, x, _ in
-            let a = try x[0], b = try x[1]
+            let a = try x[0]
+            let b = try x[1]
             if a.dtype == .int64, b.dtype == .int64, n.int("fmod", 0) == 0 {
                 if b.ints.contains(0) { throw ONNXError.invalid(n.name, "Mod by zero") }
-                return [try Elementwise.binaryInts(n, a, b) { p, q in
-                    let r = p % q
-                    return r != 0 && (r < 0) != (q < 0) ? r + q : r
-                }]
+                return [
+                    try Elementwise.binaryInts(n, a, b) { p, q in
+                        let r = p % q
+                        return r != 0 && (r < 0) != (q < 0) ? r + q : r
+                    }
+                ]
             }
             if n.int("fmod", 0) == 0, a.dtype == .float32 || b.dtype == .float32 {
                 throw ONNXError.invalid(n.name, "Mod of floats needs fmod = 1")
             }
             let t = try Elementwise.binary(n, a, b) { Float(Foundation.fmod(Double($0), Double($1))) }
-            return [a.dtype == .int64 && b.dtype == .int64 ? Tensor(shape: t.shape, ints: t.floats.map { Int64($0) }) : t]
+            return [
+                a.dtype == .int64 && b.dtype == .int64 ? Tensor(shape: t.shape, ints: t.floats.map { Int64($0) }) : t
+            ]
         },
         Operator("PRelu") { n, x, _ in [try Elementwise.binary(n, x[0], x[1]) { v, s in v >= 0 ? v : v * s }] },
         Operator("Min") { n, x, _ in
-            [try intVariadic(n, x.present, Swift.min) ?? variadic(n, x.present) { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) }]
+            [
+                try intVariadic(n, x.present, Swift.min)
+                    ?? variadic(n, x.present) { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) }
+            ]
         },
         Operator("Max") { n, x, _ in
-            [try intVariadic(n, x.present, Swift.max) ?? variadic(n, x.present) { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }]
+            [
+                try intVariadic(n, x.present, Swift.max)
+                    ?? variadic(n, x.present) { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }
+            ]
         },
         Operator("Sum") { n, x, _ in [try intVariadic(n, x.present, &+) ?? variadic(n, x.present, +)] },
         Operator("Mean") { n, x, _ in

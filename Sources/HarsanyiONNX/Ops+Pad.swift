@@ -19,7 +19,8 @@ enum PadOps {
         guard Set(axes).count == axes.count, pads.count == 2 * axes.count else {
             throw ONNXError.invalid(node.name, "Pad pads \(pads) for axes \(axes) of input \(x.shape)")
         }
-        var begin = [Int](repeating: 0, count: x.rank), end = begin
+        var begin = [Int](repeating: 0, count: x.rank)
+        var end = begin
         for (i, a) in axes.enumerated() { (begin[a], end[a]) = (pads[i], pads[axes.count + i]) }
         guard (begin + end).allSatisfy({ $0 >= -SliceOps.maxElements && $0 <= SliceOps.maxElements }) else {
             throw ONNXError.unsupported(node.name, "Pad pads \(pads) are over 2^31")
@@ -29,28 +30,33 @@ enum PadOps {
         let st = strides(x.shape)
         var maps: [[Int]] = []
         for a in x.shape.indices {
-            let cropBegin = max(0, -begin[a]), m = x.shape[a] - cropBegin - max(0, -end[a])
+            let cropBegin = max(0, -begin[a])
+            let m = x.shape[a] - cropBegin - max(0, -end[a])
             guard m >= 0 else { throw ONNXError.invalid(node.name, "Pad pads \(pads) crop more than input \(x.shape)") }
             let lead = max(0, begin[a])
             guard m > 0 || mode == "constant" || shape[a] == 0 else {
                 throw ONNXError.invalid(node.name, "Pad mode \(mode) on an empty axis \(a) of \(x.shape)")
             }
-            maps.append((0..<shape[a]).map { o in
-                var i = o - lead
-                if i < 0 || i >= m {
-                    switch mode {
-                    case "edge": i = min(max(i, 0), m - 1)
-                    case "wrap": i = ((i % m) + m) % m
-                    case "reflect":
-                        if m == 1 { i = 0 } else {
-                            let p = 2 * (m - 1), r = ((i % p) + p) % p
-                            i = r < m ? r : p - r
+            maps.append(
+                (0..<shape[a]).map { o in
+                    var i = o - lead
+                    if i < 0 || i >= m {
+                        switch mode {
+                        case "edge": i = min(max(i, 0), m - 1)
+                        case "wrap": i = ((i % m) + m) % m
+                        case "reflect":
+                            if m == 1 {
+                                i = 0
+                            } else {
+                                let p = 2 * (m - 1)
+                                let r = ((i % p) + p) % p
+                                i = r < m ? r : p - r
+                            }
+                        default: return -1
                         }
-                    default: return -1
                     }
-                }
-                return (cropBegin + i) * st[a]
-            })
+                    return (cropBegin + i) * st[a]
+                })
         }
         return SliceOps.take(x, shape: shape, maps: maps, fill: value)
     }
@@ -66,11 +72,13 @@ enum PadOps {
             }
             var value: (Float, Int64) = (0, 0)
             if let c = x.optional(2), c.count > 0 {
-                value = c.dtype == .int64 ? (Float(c.ints[0]), c.ints[0])
+                value =
+                    c.dtype == .int64
+                    ? (Float(c.ints[0]), c.ints[0])
                     : (c.floats[0], ShapeOps.truncatedInt(c.floats[0]))
             }
             let axes = opset >= 18 ? x.optional(3)?.asInts : nil
             return [try pad(n, t, pads: x[1].asInts, axes: axes, mode: mode, value: value)]
-        },
+        }
     ]
 }

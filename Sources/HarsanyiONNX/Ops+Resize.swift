@@ -7,8 +7,10 @@ enum ResizeOps {
     /// half_pixel (x + ½)/s − ½; asymmetric x/s; align_corners x(n − 1)/(m − 1) (0 when m = 1);
     /// pytorch_half_pixel as half_pixel but 0 when m = 1; tf_half_pixel_for_nn (x + ½)/s;
     /// half_pixel_symmetric c(1 − m/(s·n)) + (x + ½)/s − ½ with c = n/2.
-    enum Transform: String { case half_pixel, asymmetric, align_corners, pytorch_half_pixel, tf_half_pixel_for_nn,
-        half_pixel_symmetric }
+    enum Transform: String {
+        case half_pixel, asymmetric, align_corners, pytorch_half_pixel, tf_half_pixel_for_nn,
+            half_pixel_symmetric
+    }
 
     /// How a nearest-mode coordinate becomes an index (then clamped to [0, n − 1]): round_prefer_floor rounds
     /// halves down, round_prefer_ceil halves up, floor, ceil; `simple` (Resize-10 and Upsample, as onnxruntime)
@@ -17,7 +19,9 @@ enum ResizeOps {
 
     /// The input coordinate of output index x on one axis (formulas at `Transform`).
     static func original(_ x: Int, scale s: Double, n: Int, m: Int, _ t: Transform) -> Double {
-        let x = Double(x), n = Double(n), m = Double(m)
+        let x = Double(x)
+        let n = Double(n)
+        let m = Double(m)
         switch t {
         case .half_pixel: return (x + 0.5) / s - 0.5
         case .asymmetric: return x / s
@@ -48,9 +52,10 @@ enum ResizeOps {
     /// i0 = ⌊v⌋, i1 = min(i0 + 1, n − 1), w = v − i0, y = (1 − w)·x[i0] + w·x[i1] (the multilinear
     /// interpolation of onnxruntime and the ONNX reference, whose edge padding equals this clamp); axes whose
     /// map is the identity are skipped. O(Σ_d size after resizing axis d); float32 only.
-    static func resize(_ node: Node, _ x: Tensor, scales: [Double], out: [Int], linear: Bool, _ t: Transform,
-                       _ mode: Nearest) throws -> Tensor
-    {
+    static func resize(
+        _ node: Node, _ x: Tensor, scales: [Double], out: [Int], linear: Bool, _ t: Transform,
+        _ mode: Nearest
+    ) throws -> Tensor {
         for d in x.shape.indices where x.shape[d] == 0 && out[d] != 0 {
             throw ONNXError.invalid(node.name, "\(node.op) of an empty axis \(d) of \(x.shape) to size \(out[d])")
         }
@@ -66,22 +71,30 @@ enum ResizeOps {
             return SliceOps.take(x, shape: out, maps: maps)
         }
         guard x.dtype == .float32 else { throw ONNXError.unsupported(node.name, "\(node.op) linear of int64 data") }
-        var data = x.floats.map { Double($0) }, shape = x.shape
+        var data = x.floats.map { Double($0) }
+        var shape = x.shape
         for d in x.shape.indices {
-            let n = shape[d], m = out[d]
-            var i0 = [Int](repeating: 0, count: m), i1 = i0, w = [Double](repeating: 0, count: m)
+            let n = shape[d]
+            let m = out[d]
+            var i0 = [Int](repeating: 0, count: m)
+            var i1 = i0
+            var w = [Double](repeating: 0, count: m)
             for o in 0..<m where n > 0 {
-                let u = original(o, scale: scales[d], n: n, m: m, t), v = u.isNaN ? 0 : min(max(u, 0), Double(n - 1))
+                let u = original(o, scale: scales[d], n: n, m: m, t)
+                let v = u.isNaN ? 0 : min(max(u, 0), Double(n - 1))
                 i0[o] = Int(v.rounded(.down))
                 i1[o] = min(i0[o] + 1, n - 1)
                 w[o] = v - Double(i0[o])
             }
             if n == m, (0..<m).allSatisfy({ i0[$0] == $0 && w[$0] == 0 }) { continue }
-            let outer = shape[..<d].reduce(1, *), inner = shape[(d + 1)...].reduce(1, *)
+            let outer = shape[..<d].reduce(1, *)
+            let inner = shape[(d + 1)...].reduce(1, *)
             var next = [Double](repeating: 0, count: outer * m * inner)
             for b in 0..<outer {
                 for o in 0..<m {
-                    let a0 = (b * n + i0[o]) * inner, a1 = (b * n + i1[o]) * inner, dst = (b * m + o) * inner
+                    let a0 = (b * n + i0[o]) * inner
+                    let a1 = (b * n + i1[o]) * inner
+                    let dst = (b * m + o) * inner
                     let wo = w[o]
                     for j in 0..<inner { next[dst + j] = (1 - wo) * data[a0 + j] + wo * data[a1 + j] }
                 }

@@ -33,17 +33,22 @@ enum SliceOps {
             guard count > 0 else { return [] }
             guard !shape.isEmpty else { return [data[0]] }
             var out = [T](repeating: pad, count: count)
-            let last = shape.count - 1, inner = maps[last]
+            let last = shape.count - 1
+            let inner = maps[last]
             var idx = [Int](repeating: 0, count: shape.count)
             var o = 0
             // Every map has its axis's length and stays inside the input (checked: a wrong map must trap here,
             // not write past the output in a release build).
-            precondition(maps.count == shape.count && zip(maps, shape).allSatisfy { $0.count == $1 }, "take: maps do not match \(shape)")
-            precondition(maps.reduce(0) { $0 + ($1.max() ?? 0) } < Swift.max(data.count, 1), "take: a map leaves the input")
+            precondition(
+                maps.count == shape.count && zip(maps, shape).allSatisfy { $0.count == $1 },
+                "take: maps do not match \(shape)")
+            precondition(
+                maps.reduce(0) { $0 + ($1.max() ?? 0) } < Swift.max(data.count, 1), "take: a map leaves the input")
             out.withUnsafeMutableBufferPointer { dst in
                 data.withUnsafeBufferPointer { src in
                     while o < count {
-                        var base = 0, outside = false
+                        var base = 0
+                        var outside = false
                         for d in 0..<last {
                             let m = maps[d][idx[d]]
                             if m < 0 { outside = true }
@@ -65,7 +70,8 @@ enum SliceOps {
             }
             return out
         }
-        return x.dtype == .float32 ? Tensor(shape: shape, floats: run(x.floats, fill.0))
+        return x.dtype == .float32
+            ? Tensor(shape: shape, floats: run(x.floats, fill.0))
             : Tensor(shape: shape, ints: run(x.ints, fill.1))
     }
 
@@ -91,9 +97,12 @@ enum SliceOps {
             throw ONNXError.invalid(node.name, "Slice axes \(axes) repeat an axis")
         }
         guard !steps.contains(0) else { throw ONNXError.invalid(node.name, "Slice step 0") }
-        var first = [Int](repeating: 0, count: x.rank), step = [Int](repeating: 1, count: x.rank), shape = x.shape
+        var first = [Int](repeating: 0, count: x.rank)
+        var step = [Int](repeating: 1, count: x.rank)
+        var shape = x.shape
         for (i, a) in axes.enumerated() {
-            let n = x.shape[a], k = steps[i]
+            let n = x.shape[a]
+            let k = steps[i]
             // Clamp before adding n so that INT64_MIN + n cannot overflow.
             var s = starts[i] < 0 ? max(starts[i], -n) + n : starts[i]
             var e = ends[i] < 0 ? max(ends[i], -n - 1) + n : ends[i]
@@ -104,7 +113,8 @@ enum SliceOps {
                 s = min(max(s, 0), n - 1)
                 e = min(max(e, -1), n - 1)
             }
-            let span = k > 0 ? e - s : s - e, mag = k > 0 ? k : (k == Int.min ? Int.max : -k)
+            let span = k > 0 ? e - s : s - e
+            let mag = k > 0 ? k : (k == Int.min ? Int.max : -k)
             shape[a] = span <= 0 ? 0 : (span - 1) / mag + 1
             (first[a], step[a]) = (s, k)
         }
@@ -135,7 +145,8 @@ enum SliceOps {
     /// pieces of ⌈n / k⌉, the last smaller), else an equal split into one piece per output (must divide).
     static func splitSizes(_ node: Node, _ x: Inputs, _ opset: Int) throws -> [Int] {
         let t = try x[0]
-        let axis = try normalizeAxis(node.int("axis", 0), rank: t.rank, node: node.name), n = t.shape[axis]
+        let axis = try normalizeAxis(node.int("axis", 0), rank: t.rank, node: node.name)
+        let n = t.shape[axis]
         let given = opset < 13 ? node.ints("split") : x.optional(1).flatMap { $0.count > 0 ? $0.asInts : nil }
         let parts = node.outputs.count
         if let sizes = given {
@@ -200,25 +211,32 @@ enum SliceOps {
         guard value.count == 1 else {
             throw ONNXError.invalid(node.name, "ConstantOfShape value must hold one element")
         }
-        return value.dtype == .int64 ? Tensor(shape: shape, ints: [Int64](repeating: value.ints[0], count: n))
+        return value.dtype == .int64
+            ? Tensor(shape: shape, ints: [Int64](repeating: value.ints[0], count: n))
             : Tensor(shape: shape, floats: [Float](repeating: value.floats[0], count: n))
     }
 
     /// Range: start, start + δ, … while before limit; count = max(⌈(limit − start) / δ⌉, 0); int64 when all
     /// three inputs are int64, else float (values start + i·δ computed in Double). O(count).
     static func range(_ node: Node, _ x: Inputs) throws -> Tensor {
-        let s = try x[0], l = try x[1], d = try x[2]
+        let s = try x[0]
+        let l = try x[1]
+        let d = try x[2]
         guard s.count == 1, l.count == 1, d.count == 1 else {
             throw ONNXError.invalid(node.name, "Range inputs must be scalars")
         }
         if s.dtype == .int64, l.dtype == .int64, d.dtype == .int64 {
-            let a = s.ints[0], b = l.ints[0], k = d.ints[0]
+            let a = s.ints[0]
+            let b = l.ints[0]
+            let k = d.ints[0]
             guard k != 0 else { throw ONNXError.invalid(node.name, "Range delta 0") }
             let n = max(0, (Double(b) - Double(a)) / Double(k)).rounded(.up)
             guard n <= Double(maxElements) else { throw ONNXError.unsupported(node.name, "Range of \(n) elements") }
             return Tensor(shape: [Int(n)], ints: (0..<Int(n)).map { a &+ Int64($0) &* k })
         }
-        let a = Double(s.asFloats[0]), b = Double(l.asFloats[0]), k = Double(d.asFloats[0])
+        let a = Double(s.asFloats[0])
+        let b = Double(l.asFloats[0])
+        let k = Double(d.asFloats[0])
         guard k != 0, a.isFinite, b.isFinite, k.isFinite else {
             throw ONNXError.invalid(node.name, "Range start \(a), limit \(b), delta \(k)")
         }
@@ -235,8 +253,11 @@ enum SliceOps {
                 }
                 return [try slice(n, x[0], starts: s, ends: e, axes: n.ints("axes"), steps: nil)]
             }
-            return [try slice(n, x[0], starts: x[1].asInts, ends: x[2].asInts, axes: x.optional(3)?.asInts,
-                              steps: x.optional(4)?.asInts)]
+            return [
+                try slice(
+                    n, x[0], starts: x[1].asInts, ends: x[2].asInts, axes: x.optional(3)?.asInts,
+                    steps: x.optional(4)?.asInts)
+            ]
         },
         Operator("Split") { n, x, opset in try split(n, x[0], sizes: splitSizes(n, x, opset)) },
         Operator("Expand", since: 8) { n, x, _ in [try expand(n, x[0], x[1].asInts)] },

@@ -20,11 +20,14 @@ enum TensorDecoding {
         var count = 1
         for d in shape {
             let (m, overflow) = count.multipliedReportingOverflow(by: d)
-            guard d >= 0, !overflow else { throw HarsanyiError.invalidArgument("\(context): bad tensor shape \(shape)") }
+            guard d >= 0, !overflow else {
+                throw HarsanyiError.invalidArgument("\(context): bad tensor shape \(shape)")
+            }
             count = m
         }
         guard let type = Onnx_TensorProto.DataType(rawValue: Int(t.dataType)), let size = elementSize(type) else {
-            throw HarsanyiError.unsupported("\(context): tensor data type \(t.dataType) (numeric and bool types are supported)")
+            throw HarsanyiError.unsupported(
+                "\(context): tensor data type \(t.dataType) (numeric and bool types are supported)")
         }
         let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
         guard !overflow else { throw HarsanyiError.invalidArgument("\(context): bad tensor shape \(shape)") }
@@ -34,7 +37,8 @@ enum TensorDecoding {
         }
         if let raw {
             guard raw.count == bytes else {
-                throw HarsanyiError.invalidArgument("\(context): \(raw.count) bytes of data for shape \(shape) of \(type)")
+                throw HarsanyiError.invalidArgument(
+                    "\(context): \(raw.count) bytes of data for shape \(shape) of \(type)")
             }
             return try fromRaw(raw, type: type, shape: shape, count: count)
         }
@@ -54,13 +58,16 @@ enum TensorDecoding {
 
     static func fromRaw(_ b: [UInt8], type: Onnx_TensorProto.DataType, shape: [Int], count: Int) throws -> Tensor {
         func load<T>(_: T.Type) -> [T] {
-            b.withUnsafeBytes { p in (0..<count).map { p.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) } }
+            b.withUnsafeBytes { p in
+                (0..<count).map { p.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self) }
+            }
         }
         switch type {
         case .float: return Tensor(shape: shape, floats: load(Float.self))
         case .double: return Tensor(shape: shape, floats: load(Double.self).map { Float($0) })
         case .float16: return Tensor(shape: shape, floats: load(UInt16.self).map(half))
-        case .bfloat16: return Tensor(shape: shape, floats: load(UInt16.self).map { Float(bitPattern: UInt32($0) << 16) })
+        case .bfloat16:
+            return Tensor(shape: shape, floats: load(UInt16.self).map { Float(bitPattern: UInt32($0) << 16) })
         case .bool: return Tensor(shape: shape, ints: b.map { $0 != 0 ? 1 : 0 })
         case .int8: return Tensor(shape: shape, ints: load(Int8.self).map { Int64($0) })
         case .uint8: return Tensor(shape: shape, ints: b.map { Int64($0) })
@@ -76,13 +83,18 @@ enum TensorDecoding {
 
     /// The typed fields: float_data, double_data, int64_data, uint64_data, and int32_data, which carries every
     /// type of 32 bits or fewer (float16 and bfloat16 as their bit patterns).
-    static func fromTyped(_ t: Onnx_TensorProto, type: Onnx_TensorProto.DataType, shape: [Int], count: Int, context: String) throws -> Tensor {
+    static func fromTyped(
+        _ t: Onnx_TensorProto, type: Onnx_TensorProto.DataType, shape: [Int], count: Int, context: String
+    ) throws -> Tensor {
         let out: Tensor
         switch type {
         case .float: out = Tensor(shape: shape, floats: t.floatData)
         case .double: out = Tensor(shape: shape, floats: t.doubleData.map { Float($0) })
         case .float16: out = Tensor(shape: shape, floats: t.int32Data.map { half(UInt16(truncatingIfNeeded: $0)) })
-        case .bfloat16: out = Tensor(shape: shape, floats: t.int32Data.map { Float(bitPattern: UInt32(UInt16(truncatingIfNeeded: $0)) << 16) })
+        case .bfloat16:
+            out = Tensor(
+                shape: shape,
+                floats: t.int32Data.map { Float(bitPattern: UInt32(UInt16(truncatingIfNeeded: $0)) << 16) })
         case .int64: out = Tensor(shape: shape, ints: t.int64Data)
         case .uint32, .uint64: out = Tensor(shape: shape, ints: t.uint64Data.map { Int64(bitPattern: $0) })
         case .bool: out = Tensor(shape: shape, ints: t.int32Data.map { $0 != 0 ? 1 : 0 })
@@ -114,7 +126,8 @@ enum TensorDecoding {
         let path = try resolve(location, in: folder, context: context)
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
-            throw HarsanyiError.io(path: path, reason: "\(context): external data file: \(String(cString: strerror(errno)))")
+            throw HarsanyiError.io(
+                path: path, reason: "\(context): external data file: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var st = stat()
@@ -124,15 +137,20 @@ enum TensorDecoding {
         let (end, overflow) = offset.addingReportingOverflow(length)
         guard !overflow, end <= Int(st.st_size) else {
             throw HarsanyiError.badFile(
-                path: path, reason: "\(context): external data [\(offset), \(offset)+\(length)) beyond the file's \(st.st_size) bytes")
+                path: path,
+                reason:
+                    "\(context): external data [\(offset), \(offset)+\(length)) beyond the file's \(st.st_size) bytes")
         }
         guard length == expected else {
-            throw HarsanyiError.invalidArgument("\(context): external data length \(length), the shape needs \(expected) bytes")
+            throw HarsanyiError.invalidArgument(
+                "\(context): external data length \(length), the shape needs \(expected) bytes")
         }
         var out = [UInt8](repeating: 0, count: length)
         var done = 0
         while done < length {
-            let r = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset + done)) }
+            let r = out.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + done, length - done, off_t(offset + done))
+            }
             if r < 0 && errno == EINTR { continue }
             guard r > 0 else { throw HarsanyiError.io(path: path, reason: "\(context): external data read failed") }
             done += r
@@ -144,12 +162,15 @@ enum TensorDecoding {
     /// resolved) still inside it.
     static func resolve(_ location: String, in folder: String, context: String) throws -> String {
         guard !location.hasPrefix("/"), !location.split(separator: "/").contains("..") else {
-            throw HarsanyiError.unsupported("\(context): external data location '\(location)' is outside the model's folder")
+            throw HarsanyiError.unsupported(
+                "\(context): external data location '\(location)' is outside the model's folder")
         }
         let base = URL(fileURLWithPath: folder).resolvingSymlinksInPath().standardizedFileURL.path
-        let full = URL(fileURLWithPath: folder).appendingPathComponent(location).resolvingSymlinksInPath().standardizedFileURL.path
+        let full = URL(fileURLWithPath: folder).appendingPathComponent(location).resolvingSymlinksInPath()
+            .standardizedFileURL.path
         guard full.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
-            throw HarsanyiError.unsupported("\(context): external data location '\(location)' is outside the model's folder")
+            throw HarsanyiError.unsupported(
+                "\(context): external data location '\(location)' is outside the model's folder")
         }
         return full
     }

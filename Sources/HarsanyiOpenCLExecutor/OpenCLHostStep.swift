@@ -1,8 +1,8 @@
 import COpenCL
 import Foundation
 import HarsanyiCore
-import HarsanyiOpenCL
 import HarsanyiONNX
+import HarsanyiOpenCL
 
 /// Nodes without a device kernel: the operator's reference implementation on the host, inside a device plan.
 ///
@@ -54,7 +54,9 @@ extension Planner {
                     switch d.storage {
                     case .fixed(let b): return b
                     case .slot(let i):
-                        guard let b = slots[i] else { throw HarsanyiError.invalidArgument("plan slot \(i) has no buffer") }
+                        guard let b = slots[i] else {
+                            throw HarsanyiError.invalidArgument("plan slot \(i) has no buffer")
+                        }
                         return b
                     }
                 }
@@ -67,7 +69,8 @@ extension Planner {
                 let results = try ONNXModel.evaluatePublic(n, ins, opset: opset)
                 for (k, d) in outs {
                     guard k < results.count, results[k].shape == d.shape else {
-                        throw HarsanyiError.invalidArgument("node \(n.name): output \(k) differs from the planned \(d.shape)")
+                        throw HarsanyiError.invalidArgument(
+                            "node \(n.name): output \(k) differs from the planned \(d.shape)")
                     }
                     try backend.writeFloats(results[k].asFloats, to: buffer(d))
                 }
@@ -78,11 +81,15 @@ extension Planner {
 extension OpenCLBackend {
     /// The first `count` floats of a buffer (pooled buffers may be larger than the value they hold).
     func readFloats(_ b: OpenCLBuffer, count: Int) throws -> [Float] {
-        guard count <= b.count else { throw HarsanyiError.invalidArgument("reading \(count) values of a buffer of \(b.count)") }
+        guard count <= b.count else {
+            throw HarsanyiError.invalidArgument("reading \(count) values of a buffer of \(b.count)")
+        }
         var out = [Float](repeating: 0, count: count)
         try locked {
             try out.withUnsafeMutableBytes {
-                try check(clEnqueueReadBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil), "clEnqueueReadBuffer")
+                try check(
+                    clEnqueueReadBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil),
+                    "clEnqueueReadBuffer")
             }
         }
         return out
@@ -90,11 +97,15 @@ extension OpenCLBackend {
 
     /// Writes floats into the start of a buffer.
     func writeFloats(_ values: [Float], to b: OpenCLBuffer) throws {
-        guard values.count <= b.count else { throw HarsanyiError.invalidArgument("writing \(values.count) values into \(b.count)") }
+        guard values.count <= b.count else {
+            throw HarsanyiError.invalidArgument("writing \(values.count) values into \(b.count)")
+        }
         guard !values.isEmpty else { return }
         try locked {
             try values.withUnsafeBytes {
-                try check(clEnqueueWriteBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil), "clEnqueueWriteBuffer")
+                try check(
+                    clEnqueueWriteBuffer(queue, b.mem, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil),
+                    "clEnqueueWriteBuffer")
             }
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import HarsanyiCore
-import HarsanyiOpenCL
 import HarsanyiONNX
+import HarsanyiOpenCL
 
 /// Device kernels of the activations and elementwise math beyond the original four (Kernels/nn_activation.cl).
 extension Planner {
@@ -39,8 +39,9 @@ extension Planner {
         default: (a, b) = (0, 0)
         }
         let y = try allocate(out, x.shape)
-        launch("nn_activation", "activation", global: y.count,
-               [arg(x), arg(y), .arg(.uint(op)), .arg(.real(Double(a))), .arg(.real(Double(b)))])
+        launch(
+            "nn_activation", "activation", global: y.count,
+            [arg(x), arg(y), .arg(.uint(op)), .arg(.real(Double(a))), .arg(.real(Double(b)))])
     }
 
     /// Pow, Min and Max of two operands, PRelu, comparisons and logic (0/1 floats): `binary`'s broadcasting.
@@ -55,17 +56,24 @@ extension Planner {
 
     /// Where(condition, X, Y) on device data: three-way broadcasting.
     func select(_ n: Node, _ out: String) throws {
-        let c = try device(n, 0), a = try device(n, 1), b = try device(n, 2)
-        guard let ab = ShapeRules.broadcastShape(a.shape, b.shape), let shape = ShapeRules.broadcastShape(c.shape, ab) else {
+        let c = try device(n, 0)
+        let a = try device(n, 1)
+        let b = try device(n, 2)
+        guard let ab = ShapeRules.broadcastShape(a.shape, b.shape), let shape = ShapeRules.broadcastShape(c.shape, ab)
+        else {
             throw invalid(n, "Where cannot broadcast \(c.shape), \(a.shape), \(b.shape)")
         }
         try checkIndexable(n, [c, a, b])
         let (dims, st) = ShapeRules.mergeAxes(
             shape, [c, a, b].map { ShapeRules.broadcastStrides($0.shape, to: shape) })
-        guard dims.count <= Self.maxRank else { throw unsupported(n, "Where on rank \(shape.count) (at most \(Self.maxRank))") }
+        guard dims.count <= Self.maxRank else {
+            throw unsupported(n, "Where on rank \(shape.count) (at most \(Self.maxRank))")
+        }
         let p = [dims.count] + Self.padded(dims, 1) + Self.padded(st[0]) + Self.padded(st[1]) + Self.padded(st[2])
         let y = try allocate(out, shape)
-        launch("nn_activation", "where_select", global: y.count, [arg(c), arg(a), arg(b), arg(y), .arg(.buffer(try ints(p)))])
+        launch(
+            "nn_activation", "where_select", global: y.count,
+            [arg(c), arg(a), arg(b), arg(y), .arg(.buffer(try ints(p)))])
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import HarsanyiCore
-import HarsanyiOpenCL
 import HarsanyiONNX
+import HarsanyiOpenCL
 
 /// Device kernels for normalisations over rows and for operators that only move data (Kernels/nn_layout.cl).
 extension Planner {
@@ -27,8 +27,10 @@ extension Planner {
         guard let scale = try host(n, 1, "\(n.op) scale") else { throw invalid(n, "\(n.op) needs a scale") }
         let bias = try host(n, 2, "\(n.op) bias")
         let layer = n.op == "LayerNormalization"
-        var block: Int, channels = 0
-        var s = scale.asFloats, b = bias?.asFloats
+        var block: Int
+        var channels = 0
+        var s = scale.asFloats
+        var b = bias?.asFloats
         if layer {
             let axis = try self.axis(n, n.int("axis", -1), rank: x.shape.count)
             let blockShape = Array(x.shape[axis...])
@@ -37,8 +39,12 @@ extension Planner {
                 guard ShapeRules.broadcastShape(blockShape, t.shape) == blockShape else {
                     throw invalid(n, "LayerNormalization parameter \(t.shape) does not broadcast to \(blockShape)")
                 }
-                let st = ShapeRules.broadcastStrides(t.shape, to: blockShape), inner = strides(blockShape), f = t.asFloats
-                return (0..<block).map { i in f[blockShape.indices.reduce(0) { $0 + (i / inner[$1]) % blockShape[$1] * st[$1] }] }
+                let st = ShapeRules.broadcastStrides(t.shape, to: blockShape)
+                let inner = strides(blockShape)
+                let f = t.asFloats
+                return (0..<block).map { i in
+                    f[blockShape.indices.reduce(0) { $0 + (i / inner[$1]) % blockShape[$1] * st[$1] }]
+                }
             }
             s = try expand(scale)
             b = try bias.map(expand)
@@ -56,9 +62,14 @@ extension Planner {
         let bb = try upload("__opencl_norm/\(n.name)/bias", b ?? [0])
         let y = try allocate(out, x.shape)
         let rows = x.count / block
-        launch("nn_layout", "normalize_rows", global: rows * Self.normLocal, local: Self.normLocal,
-               [arg(x), arg(y), .arg(.buffer(sb)), .arg(.buffer(bb)), .arg(.uint(UInt32(block))), .arg(.uint(UInt32(channels))),
-                .arg(.uint(layer ? 0 : 1)), .arg(.real(Double(n.float("epsilon", 1e-5)))), .arg(.uint(bias == nil ? 0 : 1))])
+        launch(
+            "nn_layout", "normalize_rows", global: rows * Self.normLocal, local: Self.normLocal,
+            [
+                arg(x), arg(y), .arg(.buffer(sb)), .arg(.buffer(bb)), .arg(.uint(UInt32(block))),
+                .arg(.uint(UInt32(channels))),
+                .arg(.uint(layer ? 0 : 1)), .arg(.real(Double(n.float("epsilon", 1e-5)))),
+                .arg(.uint(bias == nil ? 0 : 1)),
+            ])
     }
 
     /// An operator that only moves data, as gathers by an index table: the reference implementation run once on
@@ -67,7 +78,8 @@ extension Planner {
     /// compute (linear Resize, constant Pad), the node is a host step.
     func indexCopy(_ n: Node) throws {
         let x = try device(n, 0)
-        let computes = (["Resize", "Upsample"].contains(n.op) && (n.string("mode") ?? "nearest") != "nearest")
+        let computes =
+            (["Resize", "Upsample"].contains(n.op) && (n.string("mode") ?? "nearest") != "nearest")
             || (n.op == "Pad" && (n.string("mode") ?? "constant") == "constant")
         var ins: [Tensor?] = [Tensor(shape: x.shape, floats: (0..<x.count).map { Float($0) })]
         for i in 1..<max(1, n.inputs.count) {

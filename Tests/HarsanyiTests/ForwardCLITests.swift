@@ -9,7 +9,9 @@ import Testing
 struct ForwardCLITests {
     static let cases = ModernCase.dir.path
 
-    func forward(_ model: String, _ inputs: [String], backend: String, _ out: String, explain: Bool = false) throws -> CLI.Result {
+    func forward(_ model: String, _ inputs: [String], backend: String, _ out: String, explain: Bool = false) throws
+        -> CLI.Result
+    {
         var args = ["forward", "--model", "\(Self.cases)/\(model).onnx", "--out", out, "--backend", backend]
         for i in inputs { args += ["--input", "\(i)=\(Self.cases)/\(model).in.\(i).npy"] }
         if explain { args.append("--explain") }
@@ -42,10 +44,19 @@ struct ForwardCLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = "\(dir)/y.npy"
         var runs: [([String], String)] = [
-            (["--model", "\(Self.cases)/two_float_inputs.onnx", "--input", "\(Self.cases)/two_float_inputs.in.x.npy"], "NAME=FILE"),
+            (
+                [
+                    "--model", "\(Self.cases)/two_float_inputs.onnx", "--input",
+                    "\(Self.cases)/two_float_inputs.in.x.npy",
+                ], "NAME=FILE"
+            )
         ]
         for b in ModernCase.bad {
-            runs.append((["--model", "\(Self.cases)/\(b.model)", "--input", "\(Self.cases)/two_float_inputs.in.x.npy"], b.error))
+            runs.append(
+                (
+                    ["--model", "\(Self.cases)/\(b.model)", "--input", "\(Self.cases)/two_float_inputs.in.x.npy"],
+                    b.error
+                ))
         }
         for (args, message) in runs {
             let r = try CLI.run(["forward", "--out", out, "--backend", "cpu"] + args)
@@ -63,8 +74,10 @@ struct ForwardCLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let c = "\(Self.cases)/two_float_inputs"
         let r = try CLI.run([
-            "extract", "--model", "\(c).onnx", "--input", "x=\(c).in.x.npy", "--input", "z=\(c).in.z.npy", "--index", "1",
-            "--players", "features:0,1,2,3", "--output", "logit", "--target", "label:0", "--keep-empty", "--out", "\(dir)/r",
+            "extract", "--model", "\(c).onnx", "--input", "x=\(c).in.x.npy", "--input", "z=\(c).in.z.npy", "--index",
+            "1",
+            "--players", "features:0,1,2,3", "--output", "logit", "--target", "label:0", "--keep-empty", "--out",
+            "\(dir)/r",
             "--backend", "cpu",
         ])
         #expect(r.status == 0, "\(r.stderr)")
@@ -72,6 +85,8 @@ struct ForwardCLITests {
         let v = try NPY.read("\(dir)/r/rewards.npy").doubles()
         let want = try NPY.read("\(c).out.y.npy").doubles()
         let classes = want.count / 3
-        #expect(abs(v[15] - want[classes]) <= onnxTolerance * max(1, abs(want[classes])), "v(N) \(v.last ?? .nan) vs \(want[classes])")
+        #expect(
+            abs(v[15] - want[classes]) <= onnxTolerance * max(1, abs(want[classes])),
+            "v(N) \(v.last ?? .nan) vs \(want[classes])")
     }
 }

@@ -51,14 +51,18 @@ struct ModernCase: CustomTestStringConvertible, Sendable, Decodable {
         return out
     }
 
-    func expected(_ output: Value) throws -> NPYArray { try NPY.read(Self.dir.appendingPathComponent(output.file).path) }
+    func expected(_ output: Value) throws -> NPYArray {
+        try NPY.read(Self.dir.appendingPathComponent(output.file).path)
+    }
 
     /// Compares with onnxruntime: relative `onnxTolerance` of the output's largest magnitude (at least 1e-6).
     func check(_ got: Tensor, _ output: Value, _ label: String) throws {
         let want = try expected(output)
         #expect(got.shape == want.shape, "\(name) \(output.name) (\(label)): shape \(got.shape) vs \(want.shape)")
         let w = want.doubles()
-        expectClose(got.asFloats, w, tolerance: onnxTolerance * max(1e-6, w.map(abs).max() ?? 0), "\(name) \(output.name) (\(label))")
+        expectClose(
+            got.asFloats, w, tolerance: onnxTolerance * max(1e-6, w.map(abs).max() ?? 0),
+            "\(name) \(output.name) (\(label))")
     }
 }
 
@@ -69,7 +73,8 @@ struct ModernOperatorTests {
         #expect(ModernCase.all.count >= 180, "cases: \(ModernCase.all.count) (Tests/Fixtures/onnx/cases/manifest.json)")
         #expect(ModernCase.bad.count >= 9, "bad models: \(ModernCase.bad.count)")
         let opsets = Set(ModernCase.all.map(\.opset))
-        #expect(opsets.isSuperset(of: [7, 8, 10, 11, 13, 16, 17, 18, 19, 20, 21]), "opsets covered: \(opsets.sorted())")
+        #expect(
+            opsets.isSuperset(of: [7, 8, 10, 11, 13, 16, 17, 18, 19, 20, 21]), "opsets covered: \(opsets.sorted())")
     }
 
     @Test("interpreter (every node's reference implementation)", arguments: ModernCase.all)
@@ -78,7 +83,8 @@ struct ModernOperatorTests {
         var values = graph.initializers
         for (k, v) in try c.feeds() { values[k] = v }
         for n in graph.nodes {
-            let outs = try ONNXModel.evaluatePublic(n, n.inputs.map { $0.isEmpty ? nil : values[$0] }, opset: graph.opset)
+            let outs = try ONNXModel.evaluatePublic(
+                n, n.inputs.map { $0.isEmpty ? nil : values[$0] }, opset: graph.opset)
             for (name, t) in zip(n.outputs, outs) where !name.isEmpty { values[name] = t }
         }
         for o in c.outputs {
@@ -89,7 +95,9 @@ struct ModernOperatorTests {
 
     /// Cases whose batch axis is tied to a constant of the batch's size (an Einsum batch letter shared with an
     /// initializer, a Concat with a batch-2 initializer): a batch-1 sample cannot be planned, by design.
-    static let batchTied: Set<String> = ["einsum_bij_bjk", "einsum_bhid_bhjd", "einsum_bhij_bhjd", "concat11_negative_axis"]
+    static let batchTied: Set<String> = [
+        "einsum_bij_bjk", "einsum_bhid_bhjd", "einsum_bhij_bhjd", "concat11_negative_axis",
+    ]
 
     /// Single-input cases with a batch axis: each output as the suffix after the input, compiled at the batch.
     @Test(
@@ -100,7 +108,8 @@ struct ModernOperatorTests {
         })
     func compiled(_ c: ModernCase) throws {
         let x = try #require(try c.feeds()[c.inputs[0].name])
-        let batch = x.shape[0], size = x.count / max(batch, 1)
+        let batch = x.shape[0]
+        let size = x.count / max(batch, 1)
         for o in c.outputs {
             let model = try ONNXModel(path: c.path, output: o.name)
             let sample = Tensor(shape: [1] + x.shape.dropFirst(), floats: Array(x.floats[0..<size]))
@@ -126,7 +135,9 @@ struct ModernOperatorTests {
     }
 }
 
-@Suite("Operators on OpenCL (device kernels and host steps) against onnxruntime", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
+@Suite(
+    "Operators on OpenCL (device kernels and host steps) against onnxruntime",
+    .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason))
 struct ModernOperatorOpenCLTests {
     static var backend: OpenCLBackend { TestBackends.opencl(.cpuStyle) }
 
@@ -144,7 +155,8 @@ struct ModernOperatorOpenCLTests {
     /// that the plan reports.
     @Test("host steps are reported; activations with kernels are not host steps")
     func hostSteps() throws {
-        var sawDevice = false, sawHost = false
+        var sawDevice = false
+        var sawHost = false
         for c in ModernCase.all where c.inputs.count == 1 && c.inputs[0].dtype == "float32" {
             let graph = try Graph.load(c.path)
             let model = try OpenCLModel(graph: graph, output: c.outputs[0].name, backend: Self.backend)

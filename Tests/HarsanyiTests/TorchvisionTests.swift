@@ -42,7 +42,9 @@ struct TorchvisionCase: CustomTestStringConvertible, Sendable, Decodable {
     /// The 16 players: the 8 × 8 patches of the 32 × 32 image in row-major order, all three channels.
     static let players: [[Int]] = (0..<16).map { k in
         var p: [Int] = []
-        for c in 0..<3 { for r in 0..<8 { for col in 0..<8 { p.append(c * 1024 + (8 * (k / 4) + r) * 32 + 8 * (k % 4) + col) } } }
+        for c in 0..<3 {
+            for r in 0..<8 { for col in 0..<8 { p.append(c * 1024 + (8 * (k / 4) + r) * 32 + 8 * (k % 4) + col) } }
+        }
         return p
     }
 }
@@ -64,7 +66,9 @@ struct TorchvisionTests {
         let (w, tol) = try c.expected()
         expectClose(try model.run(x).asFloats, w, tolerance: tol, "\(c.testDescription) interpreter")
         let size = x.count / x.shape[0]
-        let plan = try SuffixPlan(model: model, start: model.input.name, sample: Tensor(shape: [1] + x.shape.dropFirst(), floats: Array(x.floats[0..<size])))
+        let plan = try SuffixPlan(
+            model: model, start: model.input.name,
+            sample: Tensor(shape: [1] + x.shape.dropFirst(), floats: Array(x.floats[0..<size])))
         let runner = CPUSuffixRunner(plan, compiled: true)
         expectClose(try runner.run(x).asFloats, w, tolerance: tol, "\(c.testDescription) compiled (\(runner.status))")
     }
@@ -74,20 +78,27 @@ struct TorchvisionTests {
     /// corresponding masked images.
     @Test("masked forwards on the CPU path", arguments: TorchvisionCase.all)
     func masked(_ c: TorchvisionCase) throws {
-        try Self.checkMasked(c, label: "cpu") { try MaskedForward(model: $0, sample: $1, players: TorchvisionCase.players, baseline: $2, batchSize: 4) }
+        try Self.checkMasked(c, label: "cpu") {
+            try MaskedForward(model: $0, sample: $1, players: TorchvisionCase.players, baseline: $2, batchSize: 4)
+        }
     }
 
-    static func checkMasked(_ c: TorchvisionCase, label: String, _ make: (ONNXModel, Tensor, [Float]) throws -> MaskedForward) throws {
+    static func checkMasked(
+        _ c: TorchvisionCase, label: String, _ make: (ONNXModel, Tensor, [Float]) throws -> MaskedForward
+    ) throws {
         let model = try ONNXModel(path: c.url(c.file))
         let x = try c.input()
         let size = x.count / x.shape[0]
-        let f = try make(model, Tensor(shape: [1] + x.shape.dropFirst(), floats: Array(x.floats[0..<size])), [Float](repeating: 0, count: size))
+        let f = try make(
+            model, Tensor(shape: [1] + x.shape.dropFirst(), floats: Array(x.floats[0..<size])),
+            [Float](repeating: 0, count: size))
         let (w, tol) = try c.expected()
         let classes = w.count / 4
         for (row, subset) in [(0, 0xFFFF), (2, 0xFF00), (3, 0x00FF)] {
             let y = try f.outputs(from: subset, count: 1)
-            expectClose(y.asFloats, Array(w[(row * classes)..<((row + 1) * classes)]), tolerance: tol,
-                        "\(c.testDescription) \(label) subset \(String(subset, radix: 16)) (shortcut \(f.usesLinearity))")
+            expectClose(
+                y.asFloats, Array(w[(row * classes)..<((row + 1) * classes)]), tolerance: tol,
+                "\(c.testDescription) \(label) subset \(String(subset, radix: 16)) (shortcut \(f.usesLinearity))")
         }
     }
 }
