@@ -366,17 +366,19 @@ struct BenchForward: ParsableCommand {
                 let total = 1 << lists.count
                 var start = 0, batchCount = min(f.batchSize, total)
                 // CPU path: as many batches at once as there are cores, as `extract` runs them (MaskedForward.rewards).
-                let cores = ProcessInfo.processInfo.activeProcessorCount
+                // Four batches per core per step, scheduled dynamically (as rewards does over the 2^n set), so that one
+                // slow batch does not idle the other cores at every step.
+                let perStep = 4 * ProcessInfo.processInfo.activeProcessorCount
                 var step: () throws -> Int = {
-                    let starts = (0..<cores).map { (start + $0 * batchCount) % total }
+                    let starts = (0..<perStep).map { (start + $0 * batchCount) % total }
                     let counts = starts.map { min(batchCount, total - $0) }
                     let failure = BatchFailure()
                     nonisolated(unsafe) let forward = f  // outputs(from:count:) is safe concurrently (rewards uses it so)
-                    DispatchQueue.concurrentPerform(iterations: cores) { k in
+                    DispatchQueue.concurrentPerform(iterations: perStep) { k in
                         do { _ = try forward.outputs(from: starts[k], count: counts[k]) } catch { failure.record(error) }
                     }
                     if let e = failure.error { throw e }
-                    start = (starts[cores - 1] + counts[cores - 1]) % total
+                    start = (starts[perStep - 1] + counts[perStep - 1]) % total
                     return counts.reduce(0, +)
                 }
                 var drain: () throws -> Void = {}

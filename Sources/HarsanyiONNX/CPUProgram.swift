@@ -529,7 +529,11 @@ final class CPUProgram: @unchecked Sendable {
                                 }
                                 for oy in 0..<outH {
                                     let row = ap + oy &* wp, to = d + oy &* outW
-                                    for ox in 0..<outW { to[ox] = relu ? Swift.min(Swift.max(row[ox], lo), hi) : row[ox] }
+                                    if relu {
+                                        for ox in 0..<outW { to[ox] = Swift.min(Swift.max(row[ox], lo), hi) }
+                                    } else {
+                                        for ox in 0..<outW { to[ox] = row[ox] }
+                                    }
                                 }
                                 continue
                             }
