@@ -382,6 +382,8 @@ struct BenchForward: ParsableCommand {
                     return counts.reduce(0, +)
                 }
                 var drain: () throws -> Void = {}
+                // Set-up: one batch, which compiles the plan for the batch size (then cached).
+                var first: () throws -> Void = { _ = try f.outputs(from: 0, count: batchCount) }
                 if let cl = backend as? OpenCLBackend, let d = try ModelExecution.devicePath(f, backend: cl) {
                     result["executor"] = f.executor + ", masked inputs and v on the device"
                     result["batch"] = d.batch
@@ -395,6 +397,9 @@ struct BenchForward: ParsableCommand {
                         return count
                     }
                     drain = { try cl.finish() }
+                    first = {
+                        try d.enqueueRewards(from: 0, count: batchCount, kind: .logit, target: 0, precision: .float32, into: v)
+                    }
                     if profile {
                         let p = try d.profile()
                         let total = p.reduce(0) { $0 + $1.seconds }
@@ -407,9 +412,8 @@ struct BenchForward: ParsableCommand {
                         }
                     }
                 }
-                // Set-up: the first batch compiles the plan for its size (kernels, arena, device buffers).
                 let setup = try wall {
-                    _ = try step()
+                    try first()
                     try drain()
                 }
                 result[linear ? "shortcut_setup_s" : "plain_setup_s"] = setup
