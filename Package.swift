@@ -50,7 +50,9 @@ let package = Package(
         .target(name: "Kernels", path: "Kernels", plugins: ["EmbedKernels"]),
         .target(name: "HarsanyiCore"),
         .target(name: "HarsanyiOpenCL", dependencies: ["HarsanyiCore", "COpenCL", "Kernels"]),
-        .target(name: "HarsanyiOpenCLExecutor", dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "COpenCL"]),
+        .target(
+            name: "HarsanyiOpenCLExecutor",
+            dependencies: ["HarsanyiCore", "HarsanyiOpenCL", "HarsanyiONNX", "COpenCL"]),
         .systemLibrary(name: "CClp", pkgConfig: "clp", providers: [.apt(["coinor-libclp-dev"])]),
         .target(name: "HarsanyiSolvers", dependencies: ["HarsanyiCore", "CClp", "CBLAS"]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -72,8 +74,8 @@ let package = Package(
         .testTarget(
             name: "HarsanyiTests",
             dependencies: [
-                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiOpenCLExecutor", "HarsanyiONNX", "HarsanyiSolvers", "ONNXProto",
-                "HarsanyiTestSupport",
+                "HarsanyiCore", "HarsanyiOpenCL", "HarsanyiOpenCLExecutor", "HarsanyiONNX", "HarsanyiSolvers",
+                "ONNXProto", "HarsanyiTestSupport",
                 "HarsanyiPlot",
                 "HarsanyiAnalysis",
             ]),

@@ -1,8 +1,8 @@
 // nn_elementwise.cl: elementwise and data-movement operators of the ONNX executor
-// (Sources/HarsanyiOpenCL/OpenCLModel*.swift). One work item per output element (channel_affine, transpose_rows,
-// copy_block: per row); the global size is exact, so every kernel reads `get_global_id(0)` without a bound check. Tensors are dense,
-// C order (row-major), float32, each under 2^31 elements (the host checks), so index arithmetic is 32-bit
-// (64-bit division is several times slower on CPU devices).
+// (Sources/HarsanyiOpenCLExecutor/OpenCLModel*.swift). One work item per output element (channel_affine,
+// transpose_rows, copy_block: per row); the global size is exact, so every kernel reads `get_global_id(0)` without
+// a bound check. Tensors are dense, C order (row-major), float32, each under 2^31 elements (the host checks), so
+// index arithmetic is 32-bit (64-bit division is several times slower on CPU devices).
 //
 //   binary        y = a op b with numpy broadcasting; op: 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow (b == 2: a·a), 5 Min,
 //                 6 Max (NaN-propagating), 7 PRelu (a ≥ 0 ? a : a·b), 8 Equal, 9 Less, 10 Greater, 11 LessOrEqual,
@@ -60,7 +60,8 @@ inline REAL apply_binary(const uint op, const REAL x, const REAL y) {
     }
 }
 
-inline REAL binary_general(const uint op, __global const REAL *a, __global const REAL *b, __global const int *p, const size_t i) {
+inline REAL binary_general(const uint op, __global const REAL *a, __global const REAL *b, __global const int *p,
+                           const size_t i) {
     const int rank = p[0];
     uint r = i, ia = 0, ib = 0;
     for (int d = rank - 1; d >= 0; --d) {

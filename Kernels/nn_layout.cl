@@ -3,9 +3,10 @@
 // checks), 32-bit index arithmetic. No fast-math; FP_CONTRACT off.
 //
 //   normalize_rows  LayerNormalization and InstanceNormalization: x viewed as [rows, block]; each row gets
-//                   y = (x − μ)·(1/√(σ² + ε))·scale + bias, μ and σ² (biased) of the row, two passes (mean, then
-//                   squared deviations: no cancellation). One work-group of NORM_LOCAL items per row (global size
-//                   rows·NORM_LOCAL): strided loads across the group, a tree reduction in local memory.
+//                   y = (x − μ)·(1/√(σ² + ε))·scale + bias, μ and σ² (biased) of the row, two passes
+//                   (mean, then squared deviations: no cancellation). One work-group of NORM_LOCAL items per
+//                   row (global size rows·NORM_LOCAL): strided loads across the group, a tree reduction in local
+//                   memory.
 //                   mode 0: scale[j], bias[j] per position j in the row (LayerNormalization, broadcast on the host);
 //                   mode 1: scale[c], bias[c] per row, c = row % channels (InstanceNormalization).
 //   index_copy      y[i] = x[idx[i]]: every operator that only moves data (Slice, Split, Expand, Tile, Gather with

@@ -13,7 +13,9 @@ struct Analyze: ParsableCommand {
 /// The salient rule of an analysis (spec §6), shared by the analyze subcommands.
 struct ThresholdOptions: ParsableArguments {
     @Option(
-        help: "sample (τ·max|I| of each sample), pooled (τ·max|I| over all samples) or model (τ·E|v(N)−v(∅)|).")
+        help: """
+            sample (τ·max|I| of each sample), pooled (τ·max|I| over all samples) or model (τ·E|v(N)−v(∅)|).
+            """)
     var threshold: String = "sample"
     @Option(help: "τ (default 0.05; 0.03 with --threshold model, as in Chen et al.).")
     var tau: Double?

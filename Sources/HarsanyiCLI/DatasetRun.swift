@@ -6,7 +6,8 @@ import HarsanyiONNX
 
 /// The options that turn `extract` into a dataset run over many samples of `--input`.
 struct DatasetOptions: ParsableArguments {
-    @Option(help: "Samples to extract: A:B (A to B − 1) or a list (0,5,9). A dataset run: --out is then a run folder.")
+    @Option(
+        help: "Samples to extract: A:B (A to B − 1) or a list (0,5,9). A dataset run: --out is then a run folder.")
     var indices: String?
     @Flag(help: "Every sample of --input (a dataset run).")
     var all = false
@@ -64,7 +65,8 @@ struct DatasetRun {
         }
         if let k = opts.perClass, k < 1 { throw HarsanyiError.invalidArgument("--per-class needs K >= 1") }
         guard so.inputs.count == 1 else {
-            throw HarsanyiError.unsupported("dataset runs take models with one input (--input given \(so.inputs.count) times)")
+            throw HarsanyiError.unsupported(
+                "dataset runs take models with one input (--input given \(so.inputs.count) times)")
         }
         let m = try ONNXModel(path: so.model)
         let batch = try NPY.read(so.input)

@@ -44,7 +44,7 @@ struct Forward: ParsableCommand {
             if let cl = backend as? OpenCLBackend {
                 let m = try OpenCLModel(graph: graph, output: outputName, backend: cl)
                 y = try m.run(feeds)
-                if explain { try Self.explain(graph: graph, device: m.explain(feeds)) }
+                if explain { Self.explain(device: try m.explain(feeds)) }
                 Console.note("forward on OpenCL \(cl.device.address)")
             } else {
                 y = try Self.cpu(model: model, graph: graph, feeds: feeds, output: outputName, explain: explain)
@@ -118,7 +118,7 @@ struct Forward: ParsableCommand {
         return y
     }
 
-    static func explain(graph: Graph, device: [(node: String, op: String, how: String)]) throws {
+    static func explain(device: [(node: String, op: String, how: String)]) {
         for e in device { Console.note("explain: \(e.node) (\(e.op)): \(e.how)") }
         let host = device.filter { $0.how.hasPrefix("host") }.count
         Console.note("explain: OpenCL, \(device.count) nodes planned, \(host) host steps")

@@ -69,16 +69,15 @@ enum Normalization {
     static let operators: [Operator] = [
         Operator(
             "BatchNormalization",
-            check: { n, opset in
+            check: { n, _ in
                 if n.int("training_mode", 0) != 0 {
                     throw ONNXError.unsupported(n.name, "BatchNormalization in training mode")
                 }
-                // Opsets 7 and 8: spatial = 0 (per-element statistics) is not implemented.
-                if opset < 9, n.int("spatial", 1) != 1 {
-                    throw ONNXError.unsupported(n.name, "BatchNormalization spatial = 0")
-                }
             }
-        ) { n, x, _ in [try Reduce.batchNorm(n, x[0], x[1], x[2], x[3], x[4])] },
+        ) { n, x, opset in
+            // Opsets 7 and 8: spatial = 0 normalises per element (parameters of shape [C, D1, …]).
+            [try Reduce.batchNorm(n, x[0], x[1], x[2], x[3], x[4], perElement: opset < 9 && n.int("spatial", 1) == 0)]
+        },
         Operator(
             "LayerNormalization", since: 17,
             check: { n, _ in

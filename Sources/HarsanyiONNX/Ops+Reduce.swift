@@ -98,21 +98,25 @@ enum Reduce {
         return Tensor(shape: x.shape, floats: f)
     }
 
-    /// Inference form: y = scale·(x − mean)/sqrt(var + ε) + B, per channel (axis 1).
-    static func batchNorm(_ node: Node, _ x: Tensor, _ scale: Tensor, _ bias: Tensor, _ mean: Tensor, _ variance: Tensor) throws -> Tensor {
+    /// Inference form: y = scale·(x − mean)/sqrt(var + ε) + B, per channel (axis 1); with `perElement` (opsets 7
+    /// and 8, spatial = 0) the parameters have shape [C, D1, …] and apply per element of a sample.
+    static func batchNorm(_ node: Node, _ x: Tensor, _ scale: Tensor, _ bias: Tensor, _ mean: Tensor, _ variance: Tensor,
+                          perElement: Bool = false) throws -> Tensor {
         guard x.rank >= 2 else { throw ONNXError.invalid(node.name, "BatchNormalization needs rank >= 2, got \(x.shape)") }
         let c = x.shape[1], inner = x.shape[2...].reduce(1, *)
-        guard [scale, bias, mean, variance].allSatisfy({ $0.count == c }) else {
-            throw ONNXError.invalid(node.name, "BatchNormalization parameters do not have \(c) channels")
+        // Parameters per channel, or per (channel, position) for spatial = 0: k of them, each covering `run` values.
+        let (k, run) = perElement ? (c * inner, 1) : (c, inner)
+        guard [scale, bias, mean, variance].allSatisfy({ $0.count == k }) else {
+            throw ONNXError.invalid(node.name, "BatchNormalization parameters do not have \(k) values (\(x.shape))")
         }
         let eps = node.float("epsilon", 1e-5)
         let s = scale.asFloats, b = bias.asFloats, mu = mean.asFloats, v = variance.asFloats
-        let a = (0..<c).map { s[$0] / (v[$0] + eps).squareRoot() }
+        let a = (0..<k).map { s[$0] / (v[$0] + eps).squareRoot() }
         var f = x.asFloats
-        for o in 0..<(x.count / (c * Swift.max(inner, 1))) {
-            for ch in 0..<c {
-                let base = (o * c + ch) * inner
-                for i in 0..<inner { f[base + i] = (f[base + i] - mu[ch]) * a[ch] + b[ch] }
+        for o in 0..<(x.count / Swift.max(k * run, 1)) {
+            for p in 0..<k {
+                let base = (o * k + p) * run
+                for i in 0..<run { f[base + i] = (f[base + i] - mu[p]) * a[p] + b[p] }
             }
         }
         return Tensor(shape: x.shape, floats: f)

@@ -15,7 +15,6 @@ import HarsanyiOpenCL
 extension Planner {
     func hostStep(_ n: Node) throws {
         struct Source {
-            let name: String
             let device: DVal?
             let host: Tensor?
         }
@@ -27,8 +26,8 @@ extension Planner {
             }
             guard let v = values[name] else { throw invalid(n, "input '\(name)' is missing") }
             switch v {
-            case .host(let t): sources.append(Source(name: name, device: nil, host: t))
-            case .device(let d): sources.append(Source(name: name, device: d, host: nil))
+            case .host(let t): sources.append(Source(device: nil, host: t))
+            case .device(let d): sources.append(Source(device: d, host: nil))
             }
         }
         let zeros: [Tensor?] = sources.map { s in

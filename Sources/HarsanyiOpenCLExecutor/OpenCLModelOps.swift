@@ -165,6 +165,7 @@ extension Planner {
     }
 
     func batchNorm(_ n: Node, _ out: String) throws {
+        if model.opset < 9, n.int("spatial", 1) == 0 { return try hostStep(n) }  // per-element parameters
         let x = try device(n, 0)
         guard x.shape.count >= 2 else { throw invalid(n, "BatchNormalization needs rank >= 2, got \(x.shape)") }
         guard n.outputs.dropFirst().allSatisfy({ $0.isEmpty || lastUse[$0] == nil }) else {

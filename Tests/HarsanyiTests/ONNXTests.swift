@@ -253,6 +253,38 @@ struct OpsetTests {
         return a
     }
 
+    /// BatchNormalization at opset 7 with spatial = 0: scale, bias, mean and variance of shape [C, L] apply per
+    /// element; checked against the formula in Double on the interpreter and the compiled CPU program.
+    @Test("BatchNormalization spatial = 0 (opsets 7 and 8) normalises per element")
+    func batchNormPerElement() throws {
+        let (c, l) = (2, 3)
+        func tensor(_ name: String, _ v: [Float]) -> Onnx_TensorProto {
+            var t = Onnx_TensorProto()
+            t.name = name
+            t.dataType = 1
+            t.dims = [Int64(c), Int64(l)]
+            t.floatData = v
+            return t
+        }
+        let scale: [Float] = [1, 2, 0.5, -1, 1.5, 3], bias: [Float] = [0, 1, -1, 2, 0.5, 0]
+        let mean: [Float] = [0.1, -0.2, 0.3, 0, 1, -1], variance: [Float] = [1, 4, 0.25, 2, 0.5, 9]
+        let path = try Self.model(
+            op: "BatchNormalization", opset: 7, attributes: [Self.int("spatial", 0)], inputShape: [2, Int64(c), Int64(l)],
+            extraInputs: [tensor("s", scale), tensor("b", bias), tensor("m", mean), tensor("v", variance)])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let x = (0..<(2 * c * l)).map { Float($0) * 0.7 - 3 }
+        let want = x.indices.map { i -> Double in
+            let p = i % (c * l)
+            let a = Double(scale[p]) / (Double(variance[p]) + 1e-5).squareRoot()
+            return (Double(x[i]) - Double(mean[p])) * a + Double(bias[p])
+        }
+        let model = try ONNXModel(path: path)
+        let input = Tensor(shape: [2, c, l], floats: x)
+        expectClose(try model.run(input).floats, want, tolerance: 1e-5, "interpreter")
+        let plan = try SuffixPlan(model: model, start: "x", sample: Tensor(shape: [1, c, l], floats: Array(x[0..<(c * l)])))
+        expectClose(try CPUSuffixRunner(plan, compiled: true).run(input).floats, want, tolerance: 1e-5, "compiled")
+    }
+
     @Test("Softmax before opset 13 normalises the flattened trailing axes; from 13 one axis")
     func softmax() throws {
         let x = (0..<24).map { Float($0 % 7) * 0.3 }
