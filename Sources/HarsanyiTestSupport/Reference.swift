@@ -121,6 +121,21 @@ extension Reference {
         return acc
     }
 
+    /// Neumaier's compensated sum: the error is about one rounding of the result, independent of the count, so a
+    /// reference summed over 2^20 entries does not carry the ~√N·ε·|partial sums| error of a plain loop (which at
+    /// n = 20 is as large as the tolerance the backends are held to).
+    public struct CompensatedSum {
+        public private(set) var sum = 0.0
+        var compensation = 0.0
+        public init() {}
+        public mutating func add(_ x: Double) {
+            let t = sum + x
+            compensation += abs(sum) >= abs(x) ? (sum - t) + x : (x - t) + sum
+            sum = t
+        }
+        public var value: Double { sum + compensation }
+    }
+
     /// Σ_i a[i]·b[i] in Double. Inlinable, so callers specialise it (the unspecialised generic conversion costs
     /// ~100 ns an element: minutes at n = 26).
     @inlinable public static func dot<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {

@@ -35,7 +35,7 @@ typealias LabelledBackend = (label: String, backend: ComputeBackend)
 /// tolerance on random floats up to `floatLimit`) and, where supported and n ≤ `float64Limit`, float64. The
 /// references are computed once for all backends.
 func checkTransform(_ backends: [LabelledBackend], _ kind: SubsetTransform, n: Int) throws {
-    let s = seed(n, kind.rawValue.count, kind.rawValue.unicodeScalars.first!.hashValue & 0xFF)
+    let s = seed(n, kind.rawValue.count, Int(kind.rawValue.unicodeScalars.first!.value))
     var rng = SplitMix64(seed: s)
     let count = 1 << n
     let byDefinition = n <= (definitionLimit[kind] ?? 13)
@@ -94,15 +94,17 @@ struct LargeReference {
             return
         }
         let all = input.count - 1
-        let total = kind == .orInverse ? input.reduce(0, +) : 0
+        var total = Reference.CompensatedSum()  // compensated: see `CompensatedSum`
+        if kind == .orInverse { for x in input { total.add(x) } }
         for _ in 0..<40 {
             let small = Int.random(in: 0...all, using: &rng) & Int.random(in: 0...all, using: &rng) & 0xFFF0F
             switch kind {
             case .or: entries.append((small, Reference.orEntry(input, small)))
             case .orInverse:  // v(S) = I(∅) + total − Σ_{T⊆N∖S} I(T): checked on S = N∖small
-                var acc = input[0] + total
-                Reference.forEachSubset(of: small) { acc -= input[$0] }
-                entries.append((all ^ small, acc))
+                var acc = total
+                acc.add(input[0])
+                Reference.forEachSubset(of: small) { acc.add(-input[$0]) }
+                entries.append((all ^ small, acc.value))
             case .orTranspose: entries.append((small, Reference.orTransposeEntry(input, small)))
             default: fatalError("\(kind) is a single butterfly")
             }
