@@ -10,9 +10,14 @@ enum ExtractFigure {
     /// How many primitives the figure shows.
     static let shown = 9
 
-    static func make(_ r: InteractionResult, _ a: InteractionAnalysis, sample: Tensor, players: String, maskAt: String?)
-        -> Figure
-    {
+    /// `labels`: the players' names (words), used in the bars' captions instead of their numbers.
+    static func make(
+        _ r: InteractionResult, _ a: InteractionAnalysis, sample: Tensor, players: String, maskAt: String?,
+        labels: [String]? = nil
+    ) -> Figure {
+        func names(_ p: Primitive) -> String {
+            p.players.map { k in labels.flatMap { k < $0.count ? $0[k] : nil } ?? String(k) }.joined(separator: ", ")
+        }
         let top = Array(a.primitives.prefix(shown))
         let title = String(
             format: "top %d of %d salient primitives (v(N) − v(∅) = %.3g)", top.count, a.primitives.count,
@@ -37,7 +42,7 @@ enum ExtractFigure {
         axes.horizontalBars(
             top.map {
                 LabelledBar(
-                    "\($0.type) {\($0.players.map(String.init).joined(separator: ", "))}", $0.value,
+                    "\($0.type) {\(names($0))}", $0.value,
                     color: $0.value >= 0 ? Palette.positive : Palette.negative)
             })
         fig.panels[0] = axes

@@ -92,7 +92,8 @@ struct Extract: ParsableCommand {
             try result.write(one.result, rule: rule, extra: one.extra)
             let figure = ExtractFigure.make(
                 one.result, try InteractionAnalysis(one.result, rule: rule), sample: sampleTensor,
-                players: sampleOptions.players, maskAt: maskAt)
+                players: sampleOptions.players, maskAt: maskAt,
+                labels: MaskPoint.wordLabels(sampleOptions.players))
             let path = result.out + "/figure.svg"
             do { try figure.write(to: path) } catch {
                 throw HarsanyiError.io(path: path, reason: "cannot write the figure")
@@ -105,12 +106,11 @@ struct Extract: ParsableCommand {
         BackendRequirement(count: 1 << n, precision: engine.precision, buffers: 11, sparsifier: true)
     }
 
-    /// The players' element lists in the tensor that is masked (the input, or --mask-at's tensor).
+    /// The players' element lists in the tensor that is masked (the input, --mask-at's tensor, or the word
+    /// embeddings of token ids).
     func playerLists(model m: ONNXModel, sample: Tensor) throws -> [[Int]] {
-        let sampleShape = Array(sample.shape.dropFirst())
-        let maskShape =
-            maskAt == nil ? sampleShape : try SuffixPlan(model: m, start: maskAt!, sample: sample).sampleShape
-        return try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: maskShape)
+        try MaskPoint(model: m, sample: sample, maskAt: maskAt, players: sampleOptions.players)
+            .players(sampleOptions.players)
     }
 
     /// One sample's extraction: 2^n masked forwards on the selected backend, then the engine. Returns the result,
@@ -119,18 +119,16 @@ struct Extract: ParsableCommand {
     func extractSample(model m: ONNXModel, sample sampleTensor: Tensor, index: Int, selection: BackendSelection)
         throws -> (result: InteractionResult, extra: [String: Any], line: String, target: Int, predicted: Int)
     {
-        let sampleShape = Array(sampleTensor.shape.dropFirst())
-        let maskShape =
-            maskAt == nil ? sampleShape : try SuffixPlan(model: m, start: maskAt!, sample: sampleTensor).sampleShape
         let players = sampleOptions.players
         let model = sampleOptions.model
         let input = sampleOptions.input
-        let playerLists = try PlayerSpec.parse(players).resolve(sampleShape: maskShape)
-        let base = try Baseline.parse(baseline).resolve(count: maskShape.reduce(1, *))
+        let point = try MaskPoint(model: m, sample: sampleTensor, maskAt: maskAt, players: players)
+        let playerLists = try point.players(players)
+        let base = try point.baseline(baseline)
         let n = playerLists.count
         let total = 1 << n
         let driver = try Self.maskedForward(
-            backend: selection.backend, model: m, sample: sampleTensor, maskAt: maskAt, players: playerLists,
+            backend: selection.backend, model: m, sample: sampleTensor, maskAt: point.name, players: playerLists,
             baseline: base, maskBackground: background == "masked", batch: batch, linearity: !noLinearity)
         let full = try m.run(sampleTensor).asFloats
         guard !full.isEmpty, full.allSatisfy(\.isFinite) else {
@@ -196,7 +194,8 @@ struct Extract: ParsableCommand {
             "subtract_empty": !keepEmpty, "model_v_empty": keepEmpty ? r.v[0] : emptyValue,
             "forward_seconds_with_setup": forwardSeconds,
             "forward_backend": backendNote,
-            "mask_at": maskAt ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
+            "mask_at": point.name ?? m.input.name, "linearity_shortcut": driver.usesLinearity,
+            "output_position": m.position.map { $0 as Any } ?? NSNull(),
             "masked_samples_per_second": Double(total) / max(forwardSeconds, 1e-9),
         ]
         // The time includes set-up: compiling the CPU program or the device plan and, on PoCL, its first-use kernel
@@ -232,8 +231,15 @@ struct SampleOptions: ParsableArguments {
     var inputs: [String]
     @Option(help: "Which sample of the batch.")
     var index: Int = 0
-    @Option(help: "grid:RxC | features:i,j,... | positions:p,q,... | groups:FILE.json")
+    @Option(help: "grid:RxC | features:i,j,... | positions:p,q,... | groups:FILE.json | words:FILE.json")
     var players: String
+    @Option(
+        help: """
+            Sequence outputs [B, L, C] (causal LMs): the position whose row v is taken from (negative: from the \
+            end). auto: the last position (the next-token prediction) when the declared output has rank 3; none: \
+            the whole output.
+            """)
+    var position: String = "auto"
 
     /// An --input entry: NAME=FILE.npy (a name without '/', a file ending in .npy) or a plain file.
     static func split(_ entry: String) -> (name: String?, file: String) {
@@ -275,11 +281,21 @@ struct SampleOptions: ParsableArguments {
             }
             fixed[name] = try sample(of: file)
         }
-        let m = try ONNXModel(path: model, input: Self.split(inputs[0]).name, fixed: fixed)
+        let choice: OutputPosition
+        switch position {
+        case "auto": choice = .lastOfSequence
+        case "none": choice = .whole
+        default:
+            guard let k = Int(position) else {
+                throw HarsanyiError.invalidArgument("--position must be auto, none or a position, got \(position)")
+            }
+            choice = .index(k)
+        }
+        let m = try ONNXModel(path: model, input: Self.split(inputs[0]).name, fixed: fixed, position: choice)
         let x = try sample(of: input)
-        guard x.dtype == .float32, x.floats.allSatisfy(\.isFinite) else {
-            throw HarsanyiError.badFile(
-                path: input, reason: x.dtype == .float32 ? "sample \(index) has NaN or infinite values" : "the masked input must be float")
+        // Token ids (integers) are masked at their embeddings (MaskPoint); float inputs must be finite.
+        guard x.dtype == .int64 || x.floats.allSatisfy(\.isFinite) else {
+            throw HarsanyiError.badFile(path: input, reason: "sample \(index) has NaN or infinite values")
         }
         try m.checkInputShape(x.shape)
         return (m, x)
@@ -339,6 +355,8 @@ struct BenchForward: ParsableCommand {
             much time has passed, at least one batch. Set-up (plan compilation, first batch) is timed separately.
             """)
     var seconds: Double = 2
+    @Option(name: .customLong("baseline"), help: "As for extract (text models: token:ID).")
+    var baselineSpec: String = "zero"
     @Flag(help: "Print one JSON object.")
     var json = false
     @Flag(help: "OpenCL: also print each kernel's device time for one full batch (event profiling) on stderr.")
@@ -349,16 +367,16 @@ struct BenchForward: ParsableCommand {
         try reportingErrors {
             let backend = try options.select(requirement: nil, quiet: json).backend
             let (m, sample) = try sampleOptions.load()
-            let shape = Array(sample.shape.dropFirst())
-            let size = shape.reduce(1, *)
-            let lists = try PlayerSpec.parse(sampleOptions.players).resolve(sampleShape: shape)
+            let point = try MaskPoint(model: m, sample: sample, maskAt: nil, players: sampleOptions.players)
+            let lists = try point.players(sampleOptions.players)
+            let base = try point.baseline(baselineSpec)
             var result: [String: Any] = [
                 "model": sampleOptions.model, "n": lists.count, "batch": batch.map { $0 as Any } ?? "auto",
             ]
             for linear in [false, true] {
                 let f = try Extract.maskedForward(
-                    backend: backend, model: m, sample: sample, maskAt: nil, players: lists,
-                    baseline: [Float](repeating: 0, count: size), maskBackground: false, batch: self.batch,
+                    backend: backend, model: m, sample: sample, maskAt: point.name, players: lists,
+                    baseline: base, maskBackground: false, batch: self.batch,
                     linearity: linear)
                 result["executor"] = f.executor
                 result[linear ? "shortcut_batch" : "plain_batch"] = f.batchSize

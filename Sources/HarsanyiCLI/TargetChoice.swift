@@ -1,7 +1,7 @@
 import Foundation
 import HarsanyiCore
 
-/// Which class v explains: `label:K`, `predicted`, or `auto` (the ground-truth label from `--labels` when given,
+/// Which class v explains: `label:K` (or `token:ID`, a causal LM's next token), `predicted`, or `auto` (the ground-truth label from `--labels` when given,
 /// else the predicted class). The one place that decides it; the rule is printed and kept in summary.json.
 enum TargetChoice {
     /// Returns (class, rule in words). `predicted` is evaluated only when needed.
@@ -20,14 +20,15 @@ enum TargetChoice {
         case "predicted":
             y = predicted()
             rule = "the predicted class"
-        case _ where target.hasPrefix("label:"):
-            guard let k = Int(target.dropFirst(6)), k >= 0 else {
-                throw HarsanyiError.invalidArgument("--target label:K needs a class number K >= 0, got \(target)")
+        case _ where target.hasPrefix("label:") || target.hasPrefix("token:"):
+            // token:ID names the target next token of a causal LM (a class of its vocabulary-sized output).
+            guard let k = Int(target.split(separator: ":", maxSplits: 1)[1]), k >= 0 else {
+                throw HarsanyiError.invalidArgument("--target \(target): needs a class or token number >= 0")
             }
             y = k
             rule = "given (--target \(target))"
         default:
-            throw HarsanyiError.invalidArgument("--target must be auto, predicted or label:K, got \(target)")
+            throw HarsanyiError.invalidArgument("--target must be auto, predicted, label:K or token:ID, got \(target)")
         }
         guard y < classes else {
             throw HarsanyiError.invalidArgument("target class \(y) is out of range: the model has \(classes) classes")

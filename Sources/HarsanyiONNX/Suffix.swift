@@ -142,6 +142,22 @@ public struct SuffixPlan: @unchecked Sendable {
                 for o in n.outputs where !o.isEmpty { downstream.insert(o) }
             }
         }
+        // Token ids masked at their embeddings (or any model with held inputs): the suffix also recomputes what
+        // depends on the ids and held inputs, with the ids tiled to the batch of `start`, so that batch sizes agree
+        // wherever the graph combines the data path with them (ONNXModel.followBatch); the lookup itself is not rerun.
+        if start != model.input.name && (sample.dtype == .int64 || model.graph.inputs.count > 1) {
+            var made: [String: Tensor] = [:]
+            let held = model.input.name + "@sample"
+            let batch = "harsanyi.batch@" + start
+            let prelude =
+                ONNXModel.batchOf(start, into: batch, constants: &made)
+                + ONNXModel.expand(held, rank: sample.rank, batch: batch, into: model.input.name, constants: &made)
+            values.merge(made) { $1 }
+            values[held] = sample
+            steps = Self.downstream(of: [start, model.input.name], in: model, cut: start, prelude: prelude)
+            downstream = [start, model.input.name]
+            for n in steps { for o in n.outputs where !o.isEmpty { downstream.insert(o) } }
+        }
         guard found, let value = values[start] else {
             throw HarsanyiError.invalidArgument("no tensor named '\(start)' in \(model.path)")
         }
@@ -157,6 +173,25 @@ public struct SuffixPlan: @unchecked Sendable {
         self.fixed = fixed
         sampleShape = Array(value.shape.dropFirst())
         sampleValue = value.floats
+    }
+
+    /// `prelude`, then the nodes of `model` that depend on `sources` and that the output needs, with `cut` given
+    /// (its producer and what only feeds it do not run). O(nodes · inputs).
+    static func downstream(of sources: Set<String>, in model: ONNXModel, cut: String, prelude: [Node]) -> [Node] {
+        var reached = sources
+        for n in prelude { reached.formUnion(n.outputs) }
+        var candidates: [Node] = []
+        for n in model.steps where !n.outputs.contains(cut) && n.inputs.contains(where: reached.contains) {
+            candidates.append(n)
+            reached.formUnion(n.outputs.filter { !$0.isEmpty })
+        }
+        var needed: Set<String> = [model.outputName]
+        var kept: [Node] = []
+        for n in (prelude + candidates).reversed() where n.outputs.contains(where: needed.contains) {
+            kept.append(n)
+            needed.formUnion(n.inputs.filter { !$0.isEmpty && $0 != cut })
+        }
+        return kept.reversed()
     }
 
     /// Runs the suffix on a batch fed as `start`; returns the model's output.
