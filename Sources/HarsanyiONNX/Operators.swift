@@ -82,7 +82,7 @@ public enum Operators {
         let families: [[Operator]] = [
             Elementwise.operators, MathOps.operators, LogicOps.operators, Linear.operators, Pooling.operators,
             Reduce.operators, Normalization.operators, ShapeOps.operators, SliceOps.operators, PadOps.operators,
-            ResizeOps.operators, EinsumOps.operators,
+            ResizeOps.operators, EinsumOps.operators, IndexOps.operators,
         ]
         for op in families.joined() {
             precondition(t[op.name] == nil, "operator \(op.name) registered twice")

@@ -1,0 +1,474 @@
+"""Writes tiny Hugging Face language-model ONNX fixtures (text players = words) under Tests/Fixtures/text/.
+
+What it makes
+-------------
+vocab.txt: a WordPiece vocabulary ([PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, then whole words, then
+"##" pieces so that e.g. "unhappy" -> un ##happy, "terrible" -> terr ##ible, "wonderful" -> wonder ##ful).
+It is shared by six tiny models (hidden 32, 2 layers, 2 heads, intermediate 64, attn_implementation=
+"eager", torch.manual_seed(i) before building family i in the order below, init std 0.1), one folder each:
+
+    encoders (sequence classification, 2 classes, max positions 512; RoBERTa 514 because its positions
+    start at pad_token_id + 1): bert (with token_type_ids), distilbert, roberta
+    decoders (causal LM, logits [B, L, V], max positions 128, BOS = [CLS] at position 0, no [SEP]):
+    gpt2, llama (RMSNorm, rotary, 1 KV head), opt
+
+The encoders are trained (Adam 1e-3, batch 64, 1500 steps, ~20 s each; train accuracy ~0.99, held-out
+~0.92-0.95) on a seeded sentiment task of 6-14 word reviews whose label needs word interactions ("not
+good" is negative, "not bad" positive); the decoders get 300 next-token steps on the same sentences.
+Per folder <family>/:
+
+    legacy17.onnx        torch.onnx.export(dynamo=False, opset_version=17), inputs input_ids,
+                         attention_mask (+ token_type_ids for bert), int64, axes "batch"/"sequence"
+                         dynamic on every input and on the output "logits"; weights inside the file
+    dynamo18.onnx(.data) torch.onnx.export(dynamo=True, opset_version=18), torch's default external data,
+                         dynamic batch and sequence (fallbacks and failures go to notes.txt)
+    embeds17.onnx        like legacy17 but with input inputs_embeds (float [B, L, 32]) instead of input_ids
+    input_ids.npy, attention_mask.npy (, token_type_ids.npy)   int64 [1, 13]: the sample
+    input_ids_padded.npy, attention_mask_padded.npy (, token_type_ids_padded.npy)   encoders: the sample
+                         plus 3 trailing [PAD] with attention_mask 0
+    words.json           {"words": [[token positions of word k], ...], "labels": [word k, ...]}: the
+                         players, every word of the sample in order (never [CLS]/[SEP]/BOS)
+    baseline_token.txt   the [MASK] token id (4)
+    ref/<key>.npy        one .npy per reference array: plain_logits (onnxruntime on legacy17, full output:
+                         encoders [1, 2], decoders [1, L, V]), plain_logits_padded (encoders), subsets
+                         (int64 [18]: 0, 2^n - 1, then 16 distinct masks from 1..2^n - 2 drawn by
+                         np.random.default_rng(i) (i = family index), ascending; bit k set = word k
+                         of words.json present), masked_logits (onnxruntime on embeds17) and
+                         masked_logits_torch (float32 [18, 2] / decoders [18, V] = last position): the
+                         output when every token of an absent word has its word embedding replaced by
+                         the [MASK] row, attention_mask unchanged; target (int64: argmax class /
+                         argmax next token at the last position); embedding_output_legacy17 and
+                         embedding_output_dynamo18 (in ref/embedding_output.json: the output of the
+                         Gather reading the word-embedding initializer); bert also plain_logits_len128 / plain_logits_len512
+    bert/input_ids_len128.npy, input_ids_len512.npy (+ attention_mask_*, token_type_ids_*)
+    notes.txt            only where something needed a note (exporter fallbacks, inputs_embeds caveats)
+
+ops.txt lists the opset and op types (with counts) of every exported model.
+onnxruntime runs with CPUExecutionProvider, one thread and ORT_DISABLE_ALL; its outputs are checked
+against torch (max|a - b| / max|b| < 1e-5 for the masked outputs, < 1e-4 for the rest).
+
+Versions it was run with: torch 2.13.0+cpu (/opt/wheels; PyPI's default is a CUDA build),
+transformers 5.24.0, tokenizers 0.23.3, onnx 1.23.2, onnxruntime 1.32.0, onnxscript 0.7.2, numpy 2.4.6,
+Python 3.11. Nothing is downloaded. How to run (deterministic, overwrites its outputs):
+
+    python3 -m venv /work/torchvenv
+    /work/torchvenv/bin/pip install /opt/wheels/torch-2.13.0+cpu-*.whl transformers onnx==1.23.2 \\
+        onnxruntime==1.32.0 onnxscript numpy
+    /work/torchvenv/bin/python Tests/Tools/make_text_fixtures.py
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+import warnings
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+import transformers as tf
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(REPO, "Tests", "Fixtures", "text")
+PAD, UNK, CLS, SEP, MASK = range(5)
+SAMPLE_ENCODER = "the film was not terrible and actors were wonderful"      # 11 tokens + [CLS] [SEP]
+SAMPLE_DECODER = "the film was not terrible and the actors were wonderful"  # BOS + 12 tokens
+
+FILLER = ("the a this that movie film story plot actors cast music ending acting scenes director script "
+          "characters dialogue camera show book night time people friends it i we they was is were "
+          "seemed felt looked found think and with really quite so of in at on to for overall whole "
+          "first last new old long every some also just still then there here its their my our today "
+          "again together year series episode song songs performance role roles house city family "
+          "man woman children world life way thing things part end start kind lot bit as by from "
+          "he she you me what when who").split()
+POSITIVE = "good great nice fine happy excellent lovely brilliant charming wonderful delightful enjoyable amazing".split()
+NEGATIVE = "bad awful poor sad dull weak boring terrible horrible unhappy unpleasant painful dreadful".split()
+NEGATORS = ["not", "never"]
+STEMS = "un wonder delight enjoy amaz bor terr horr pain dread".split()   # whole-word prefixes
+PIECES = "##happy ##pleasant ##ful ##able ##ing ##ible ##s ##ly ##ed".split()
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def build_vocab():
+    multi = {"wonderful", "delightful", "enjoyable", "amazing", "boring", "terrible", "horrible",
+             "unhappy", "unpleasant", "painful", "dreadful"}
+    whole = [w for w in FILLER + POSITIVE + NEGATIVE + NEGATORS + ["very"] if w not in multi]
+    tokens = SPECIAL + list(dict.fromkeys(whole + STEMS)) + PIECES
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "vocab.txt"), "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    path = os.path.join(OUT, "vocab.txt")
+    tok = tf.BertTokenizerFast(vocab_file=path, do_lower_case=True)  # transformers 4.x
+    if len(tok) != len(tokens):  # transformers 5 ignores vocab_file= and takes vocab=
+        tok = tf.BertTokenizerFast(vocab=path, do_lower_case=True)
+    assert len(tok) == len(tokens) and tok.convert_tokens_to_ids("[MASK]") == MASK
+    for w in multi:
+        assert len(tok.tokenize(w)) == 2, (w, tok.tokenize(w))
+    return tok, len(tokens)
+
+
+def sentence(rng):
+    """One review: 1-2 clauses whose effective polarity is the label (negation flips an adjective)."""
+    label = int(rng.integers(2))
+    clauses = []
+    for _ in range(1 + int(rng.random() < 0.35)):
+        negated = rng.random() < 0.5
+        pool = POSITIVE if (label == 1) != negated else NEGATIVE
+        clause = [str(rng.choice(pool))]
+        if negated:
+            clause.insert(0, str(rng.choice(NEGATORS)))
+        elif rng.random() < 0.3:
+            clause.insert(0, "very")
+        clauses.append(clause)
+    length = int(rng.integers(6, 15))
+    n_fill = max(0, length - sum(map(len, clauses)))
+    words = [str(w) for w in rng.choice(FILLER, n_fill)]
+    for clause in clauses:
+        at = int(rng.integers(len(words) + 1))
+        words[at:at] = clause
+    return " ".join(words), label
+
+
+def encode(tok, texts, kind):
+    rows = [tok.convert_tokens_to_ids(tok.tokenize(t)) for t in texts]
+    rows = [[CLS] + r + [SEP] if kind == "encoder" else [CLS] + r for r in rows]
+    width = max(map(len, rows))
+    ids = torch.tensor([r + [PAD] * (width - len(r)) for r in rows])
+    return ids, (ids != PAD).long()
+
+
+def config_for(family, vocab):
+    common = dict(vocab_size=vocab, pad_token_id=PAD, bos_token_id=CLS, eos_token_id=SEP)
+    enc = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+               num_labels=2, **common)
+    if family == "bert":
+        return tf.BertConfig(max_position_embeddings=512, **enc), tf.BertForSequenceClassification
+    if family == "roberta":
+        return (tf.RobertaConfig(max_position_embeddings=514, type_vocab_size=1, **enc),
+                tf.RobertaForSequenceClassification)
+    if family == "distilbert":
+        return (tf.DistilBertConfig(dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=512,
+                                    num_labels=2, vocab_size=vocab, pad_token_id=PAD),
+                tf.DistilBertForSequenceClassification)
+    if family == "gpt2":
+        return (tf.GPT2Config(n_embd=32, n_layer=2, n_head=2, n_inner=64, n_positions=128, **common),
+                tf.GPT2LMHeadModel)
+    if family == "llama":
+        return (tf.LlamaConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
+                               intermediate_size=64, max_position_embeddings=128, **common),
+                tf.LlamaForCausalLM)
+    if family == "opt":
+        return (tf.OPTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, ffn_dim=64,
+                             word_embed_proj_dim=32, max_position_embeddings=128, **common),
+                tf.OPTForCausalLM)
+    raise KeyError(family)
+
+
+def build(family, vocab, seed):
+    config, cls = config_for(family, vocab)
+    config._attn_implementation = "eager"
+    config.use_cache = False
+    for key in ("initializer_range", "init_std"):  # at 0.02 the tiny encoders do not learn the task
+        if hasattr(config, key):
+            setattr(config, key, 0.1)
+    torch.manual_seed(seed)
+    model = cls(config)
+    assert model.config._attn_implementation == "eager"
+    return model
+
+
+def train(model, kind, tok, steps):
+    rng = np.random.default_rng(1)
+    data = [sentence(rng) for _ in range(2048)]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    for step in range(steps):
+        batch = [data[i] for i in rng.integers(len(data), size=64)]
+        ids, mask = encode(tok, [t for t, _ in batch], kind)
+        if kind == "encoder":
+            loss = model(input_ids=ids, attention_mask=mask, labels=torch.tensor([y for _, y in batch])).loss
+        else:
+            loss = model(input_ids=ids, attention_mask=mask, labels=ids.masked_fill(mask == 0, -100)).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    if kind == "decoder":
+        return f"next-token loss after {steps} steps: {loss.item():.3f}"
+    accuracy = []
+    held_rng = np.random.default_rng(2)
+    for part in (data, [sentence(held_rng) for _ in range(512)]):
+        ids, mask = encode(tok, [t for t, _ in part], kind)
+        with torch.no_grad():
+            pred = model(input_ids=ids, attention_mask=mask).logits.argmax(-1)
+        accuracy.append((pred == torch.tensor([y for _, y in part])).float().mean().item())
+    return f"accuracy after {steps} steps: train {accuracy[0]:.3f}, held-out {accuracy[1]:.3f}"
+
+
+class Wrapper(torch.nn.Module):
+    """Positional inputs -> logits, for the exporters (embeds=True: inputs_embeds instead of input_ids)."""
+
+    def __init__(self, model, embeds=False):
+        super().__init__()
+        self.model, self.key = model, "inputs_embeds" if embeds else "input_ids"
+        self.eval()  # the legacy exporter restores the wrapper's mode afterwards, recursively
+
+    def forward(self, x, attention_mask, token_type_ids=None):
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        return self.model(**{self.key: x}, attention_mask=attention_mask, **extra).logits
+
+
+def io_names(family, kind, embeds=False):
+    names = ["inputs_embeds" if embeds else "input_ids", "attention_mask"]
+    return names + (["token_type_ids"] if family == "bert" else [])
+
+
+def export_legacy(module, args, names, kind, path):
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["logits"] = {0: "batch", 1: "sequence"} if kind == "decoder" else {0: "batch"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, args, path, dynamo=False, opset_version=17, input_names=names,
+                          output_names=["logits"], dynamic_axes=axes, do_constant_folding=True)
+
+
+def export_dynamo(module, args, names, max_len, path, notes):
+    batch, seq = torch.export.Dim("batch", min=1, max=1024), torch.export.Dim("sequence", min=2, max=max_len)
+    for label, dims in (("batch and sequence", {0: batch, 1: seq}), ("batch only", {0: batch}), ("static", None)):
+        for stale in (path, path + ".data"):
+            if os.path.exists(stale):
+                os.remove(stale)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(module, args, path, dynamo=True, opset_version=18, input_names=names,
+                                  output_names=["logits"], verbose=False,
+                                  dynamic_shapes=None if dims is None else tuple(dims for _ in args))
+            if label != "batch and sequence":
+                notes.append(f"dynamo18.onnx: dynamic shapes fell back to {label}")
+            return True
+        except Exception as error:  # noqa: BLE001 - the exporter raises many kinds
+            notes.append(f"dynamo18.onnx export with dynamic {label} failed: {type(error).__name__}: "
+                         + str(error).strip().splitlines()[0][:400])
+    return False
+
+
+def session(path):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def run_ort(path, names, arrays):
+    return session(path).run(["logits"], {n: np.asarray(a) for n, a in zip(names, arrays)})[0]
+
+
+def rel(a, b):
+    return float(np.abs(np.asarray(a) - np.asarray(b)).max() / max(np.abs(np.asarray(b)).max(), 1e-12))
+
+
+def embedding_output(path, weight):
+    """Output name of the Gather whose data input is the initializer equal to the word-embedding matrix."""
+    model = onnx.load(path)
+    inits = {t.name for t in model.graph.initializer
+             if tuple(t.dims) == tuple(weight.shape) and np.array_equal(onnx.numpy_helper.to_array(t), weight)}
+    found = [n.output[0] for n in model.graph.node if n.op_type == "Gather" and n.input[0] in inits]
+    assert len(found) == 1, (path, found)
+    return found[0]
+
+
+def op_listing(path):
+    model = onnx.load(path, load_external_data=False)
+    counts = collections.Counter()
+
+    def walk(graph):
+        for node in graph.node:
+            counts[(node.domain + "." if node.domain not in ("", "ai.onnx") else "") + node.op_type] += 1
+            for attr in node.attribute:
+                for g in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                    walk(g)
+
+    walk(model.graph)
+    for fn in model.functions:
+        walk(fn)
+    opset = next(i.version for i in model.opset_import if i.domain in ("", "ai.onnx"))
+    ops = ", ".join(f"{op} x{c}" for op, c in sorted(counts.items()))
+    extra = f" ({len(model.functions)} local functions)" if model.functions else ""
+    return f"opset {opset}, {sum(counts.values())} nodes{extra}: {ops}"
+
+
+def subsets_for(n, seed):
+    full = (1 << n) - 1
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(np.arange(1, full), size=16, replace=False)
+    return np.array([0, full] + sorted(int(c) for c in chosen), dtype=np.int64)
+
+
+def players(tok, text, offset):
+    words, labels, pos = [], [], offset
+    for w in text.split():
+        k = len(tok.tokenize(w))
+        words.append(list(range(pos, pos + k)))
+        labels.append(w)
+        pos += k
+    assert len(words) <= 10 and sum(len(p) > 1 for p in words) >= 2
+    return {"words": words, "labels": labels}
+
+
+def long_ids(tok, length, seed):
+    rng = np.random.default_rng(seed)
+    ids = []
+    while len(ids) < length - 2:
+        ids += tok.convert_tokens_to_ids(tok.tokenize(sentence(rng)[0]))
+    return np.array([[CLS] + ids[:length - 2] + [SEP]], dtype=np.int64)
+
+
+def do_family(family, kind, seed, tok, vocab, ops_lines):
+    folder = os.path.join(OUT, family)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    notes = []
+    model = build(family, vocab, seed)
+    print(f"{family}: {sum(p.numel() for p in model.parameters())} parameters; "
+          + train(model, kind, tok, 1500 if kind == "encoder" else 300))
+    use_tt = family == "bert"
+    save = lambda name, a: np.save(os.path.join(folder, name + ".npy"), a)  # noqa: E731
+    text = SAMPLE_ENCODER if kind == "encoder" else SAMPLE_DECODER
+    ids, mask = (t.numpy() for t in encode(tok, [text], kind))
+    assert ids.shape[1] == 13
+    samples = {"": (ids, mask)}
+    if kind == "encoder":
+        samples["_padded"] = (np.pad(ids, ((0, 0), (0, 3))), np.pad(mask, ((0, 0), (0, 3))))
+    if family == "bert":
+        for n in (128, 512):
+            long = long_ids(tok, n, n)
+            samples[f"_len{n}"] = (long, np.ones_like(long))
+    words = players(tok, text, 1)
+    with open(os.path.join(folder, "words.json"), "w") as f:
+        json.dump(words, f)
+    with open(os.path.join(folder, "baseline_token.txt"), "w") as f:
+        f.write(f"{MASK}\n")
+
+    def inputs(i, m, x=None):
+        base = [torch.from_numpy(i) if x is None else x, torch.from_numpy(m)]
+        return tuple(base + ([torch.zeros_like(base[1])] if use_tt else []))
+
+    example = inputs(np.repeat(ids, 2, 0), np.repeat(mask, 2, 0))
+    names = io_names(family, kind)
+    legacy = os.path.join(folder, "legacy17.onnx")
+    export_legacy(Wrapper(model), example, names, kind, legacy)
+    dynamo = os.path.join(folder, "dynamo18.onnx")
+    have_dynamo = export_dynamo(Wrapper(model), example, names, 512 if kind == "encoder" else 128, dynamo, notes)
+    emb = model.get_input_embeddings()
+    weight = emb.weight.detach().numpy()
+    ref = {}
+    for suffix, (i, m) in samples.items():
+        save("input_ids" + suffix, i)
+        save("attention_mask" + suffix, m)
+        if use_tt:
+            save("token_type_ids" + suffix, np.zeros_like(i))
+        with torch.no_grad():
+            expect = Wrapper(model)(*inputs(i, m)).numpy()
+        got = run_ort(legacy, names, [a.numpy() for a in inputs(i, m)])
+        assert rel(got, expect) < 1e-4, (family, suffix, rel(got, expect))
+        ref["plain_logits" + suffix] = got.astype(np.float32)
+        if have_dynamo:
+            r = rel(run_ort(dynamo, names, [a.numpy() for a in inputs(i, m)]), expect)
+            if r >= 1e-4:
+                notes.append(f"dynamo18.onnx differs from torch on sample{suffix or ' (plain)'}: rel {r:.2e}")
+    batch2 = samples.get("_padded", samples[""])
+    b2 = inputs(np.concatenate([np.pad(ids, ((0, 0), (0, batch2[0].shape[1] - 13))), batch2[0]]),
+                np.concatenate([np.pad(mask, ((0, 0), (0, batch2[0].shape[1] - 13))), batch2[1]]))
+    with torch.no_grad():
+        assert rel(run_ort(legacy, names, [a.numpy() for a in b2]), Wrapper(model)(*b2).numpy()) < 1e-4
+
+    # masked outputs: word embeddings of absent words' tokens replaced by the [MASK] row
+    with torch.no_grad():
+        direct = Wrapper(model)(*inputs(ids, mask))
+        via = Wrapper(model, embeds=True)(*inputs(ids, mask, emb(torch.from_numpy(ids))))
+        gap = (direct - via).abs().max().item()
+    if gap > 1e-6:
+        notes.append(f"inputs_embeds=get_input_embeddings()(ids) differs from input_ids: max abs {gap:.2e}")
+    if family == "roberta":
+        notes.append("roberta: with inputs_embeds, position ids are 1..L (sequential) even where there is "
+                     "padding; with input_ids, [PAD] tokens get position 0 (padding_idx) and the rest count "
+                     "from 1 - identical for unpadded inputs, so the masked references are exact")
+    subsets = subsets_for(len(words["words"]), seed)
+    base = emb(torch.from_numpy(ids))
+    rows = []
+    for s in subsets:
+        e = base.clone()
+        for k, positions in enumerate(words["words"]):
+            if not (int(s) >> k) & 1:
+                e[0, positions] = emb.weight[MASK]
+        rows.append(e)
+    embeds = torch.cat(rows).detach()
+    many = inputs(np.repeat(ids, len(subsets), 0), np.repeat(mask, len(subsets), 0), embeds)
+    embeds_path = os.path.join(folder, "embeds17.onnx")
+    export_legacy(Wrapper(model, embeds=True), inputs(ids, mask, base.detach()), io_names(family, kind, True),
+                  kind, embeds_path)
+    with torch.no_grad():
+        masked_torch = Wrapper(model, embeds=True)(*many).numpy()
+    masked_ort = run_ort(embeds_path, io_names(family, kind, True), [a.numpy() for a in many])
+    if kind == "decoder":
+        masked_torch, masked_ort = masked_torch[:, -1], masked_ort[:, -1]
+    assert rel(masked_ort, masked_torch) < 1e-5, (family, rel(masked_ort, masked_torch))
+    full = ref["plain_logits"][:, -1] if kind == "decoder" else ref["plain_logits"]
+    assert rel(masked_torch[1:2], full) < 1e-4
+    ref.update(subsets=subsets, masked_logits=masked_ort.astype(np.float32),
+               masked_logits_torch=masked_torch.astype(np.float32),
+               target=np.int64(full[0].argmax()),
+               embedding_output_legacy17=np.str_(embedding_output(legacy, weight)),
+               embedding_output_dynamo18=np.str_(embedding_output(dynamo, weight) if have_dynamo else ""))
+    write_reference(folder, ref)
+    if notes:
+        with open(os.path.join(folder, "notes.txt"), "w") as f:
+            f.write("\n".join(notes) + "\n")
+    for name in ("legacy17.onnx", "dynamo18.onnx", "embeds17.onnx"):
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            line = f"{family}/{name}: {op_listing(path)}"
+            ops_lines.append(line)
+            print("  " + line)
+    print(f"  embedding output: legacy17 {ref['embedding_output_legacy17']!r}, "
+          f"dynamo18 {ref['embedding_output_dynamo18']!r}; target {int(ref['target'])}; "
+          f"masked rel ort/torch {rel(masked_ort, masked_torch):.1e}; inputs_embeds vs input_ids max abs {gap:.1e}" + "".join(f"\n  note: {n}" for n in notes))
+
+
+def write_reference(folder, ref):
+    """ref/<key>.npy per array (the Swift tests read .npy only) and ref/embedding_output.json for the names."""
+    out = os.path.join(folder, "ref")
+    os.makedirs(out, exist_ok=True)
+    names = {}
+    for key, value in ref.items():
+        value = np.asarray(value)
+        if value.dtype.kind == "U":
+            names[key.replace("embedding_output_", "")] = str(value)
+        else:
+            np.save(os.path.join(out, key + ".npy"), value)
+    with open(os.path.join(out, "embedding_output.json"), "w") as f:
+        json.dump(names, f, indent=1, sort_keys=True)
+
+
+def main():
+    torch.set_num_threads(1)
+    tok, vocab = build_vocab()
+    print(f"vocab: {vocab} tokens; sample tokens: {tok.tokenize(SAMPLE_ENCODER)}")
+    ops_lines = [f"# torch {torch.__version__}, transformers {tf.__version__}, onnx {onnx.__version__}, "
+                 f"onnxruntime {ort.__version__}"]
+    families = [("bert", "encoder"), ("distilbert", "encoder"), ("roberta", "encoder"),
+                ("gpt2", "decoder"), ("llama", "decoder"), ("opt", "decoder")]
+    for seed, (family, kind) in enumerate(families):
+        do_family(family, kind, seed, tok, vocab, ops_lines)
+    with open(os.path.join(OUT, "ops.txt"), "w") as f:
+        f.write("\n".join(ops_lines) + "\n")
+    total = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(OUT) for n in ns)
+    print(f"total fixture size: {total} bytes")
+
+
+if __name__ == "__main__":
+    main()
