@@ -183,10 +183,11 @@ struct ResultOptions: ParsableArguments {
     var show = 10
 
     /// Analyses the result, writes the folder atomically and prints the summary.
-    func write(_ r: InteractionResult, rule: SalientRule, extra: [String: Any]) throws {
+    /// `labels`: the players' names (words), printed beside the top primitives.
+    func write(_ r: InteractionResult, rule: SalientRule, extra: [String: Any], labels: [String]? = nil) throws {
         let analysis = try InteractionAnalysis(r, rule: rule)
         try ResultDirectory.write(r, analysis, to: out, force: force, extra: extra)
-        Report.print(r, analysis, show: show)
+        Report.print(r, analysis, show: show, labels: labels)
         print("wrote \(out)/{rewards,masks,Iand,Ior,p,q}.npy and summary.json")
     }
 }
@@ -205,7 +206,7 @@ enum Report {
             o.loss, lb, gap, o.status, o.solver, o.solvedPlayers, o.iterations)
     }
 
-    static func print(_ r: InteractionResult, _ a: InteractionAnalysis, show: Int) {
+    static func print(_ r: InteractionResult, _ a: InteractionAnalysis, show: Int, labels: [String]? = nil) {
         let s = r.settings
         let count = r.v.count
         Swift.print(String(format: "n = %d players, v(N) = %.6g, v(empty) = %.6g", r.n, r.v[count - 1], r.v[0]))
@@ -249,10 +250,13 @@ enum Report {
         if !shown.isEmpty {
             Swift.print("top primitives:")
             for (i, p) in shown.enumerated() {
+                let names = labels.map { l in
+                    "  (" + p.players.map { $0 < l.count ? l[$0] : String($0) }.joined(separator: ", ") + ")"
+                }
                 Swift.print(
                     String(
-                        format: "  %2d. %-3@ order %2d  %+.6g  players {%@}", i + 1, p.type.rawValue, p.order, p.value,
-                        p.players.map(String.init).joined(separator: ",")))
+                        format: "  %2d. %-3@ order %2d  %+.6g  players {%@}%@", i + 1, p.type.rawValue, p.order,
+                        p.value, p.players.map(String.init).joined(separator: ","), names ?? ""))
             }
         }
         let perOrder = a.orders.filter { $0.salientAnd + $0.salientOr > 0 }

@@ -89,11 +89,11 @@ struct Extract: ParsableCommand {
             let one = try extractSample(
                 model: m, sample: sampleTensor, index: sampleOptions.index, selection: selection)
             print(one.line)
-            try result.write(one.result, rule: rule, extra: one.extra)
+            let labels = MaskPoint.wordLabels(sampleOptions.players)
+            try result.write(one.result, rule: rule, extra: one.extra, labels: labels)
             let figure = ExtractFigure.make(
                 one.result, try InteractionAnalysis(one.result, rule: rule), sample: sampleTensor,
-                players: sampleOptions.players, maskAt: maskAt,
-                labels: MaskPoint.wordLabels(sampleOptions.players))
+                players: sampleOptions.players, maskAt: maskAt, labels: labels)
             let path = result.out + "/figure.svg"
             do { try figure.write(to: path) } catch {
                 throw HarsanyiError.io(path: path, reason: "cannot write the figure")
@@ -189,6 +189,7 @@ struct Extract: ParsableCommand {
         }
         let extra: [String: Any] = [
             "model": model, "input": input, "sample_index": index, "players": players, "player_elements": playerLists,
+            "player_labels": MaskPoint.wordLabels(players) ?? NSNull(),
             "baseline": baseline, "background": background, "target": y, "target_rule": targetRule,
             "output": reward.rawValue, "predicted": predicted,
             "subtract_empty": !keepEmpty, "model_v_empty": keepEmpty ? r.v[0] : emptyValue,

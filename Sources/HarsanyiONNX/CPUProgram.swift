@@ -163,19 +163,20 @@ final class CPUProgram: @unchecked Sendable {
         }
         func shape(_ name: String) -> [Int] { values[name]?.shape ?? [] }
 
-        // The interpreter for one node, on copies of its inputs; its first output is copied into the arena.
+        // The interpreter for one node, on copies of its inputs; its first output and every other output that is
+        // read (Split's parts) are copied into the arena.
         func fallback(_ n: Node, _ slots: inout [String: Slot]) throws {
-            if n.outputs.dropFirst().contains(where: { !$0.isEmpty && readers[$0] != nil }) {
-                throw HarsanyiError.unsupported("node \(n.name): \(n.op) with more than one output read")
-            }
-            let outName = n.outputs[0], shape = values[outName]!.shape
             let ins: [(name: String, slot: Slot?, fixed: Tensor?)] = n.inputs.map { name in
                 if name.isEmpty { return (name, nil, nil) }
                 if let s = slots[name] { return (name, s, nil) }
                 return (name, nil, values[name] ?? model.constants[name])
             }
-            let y = allocate(shape)
-            slots[outName] = y
+            var outs: [(index: Int, slot: Slot)] = []
+            for (k, name) in n.outputs.enumerated() where !name.isEmpty && (k == 0 || readers[name] != nil) {
+                let y = allocate(values[name]!.shape)
+                slots[name] = y
+                outs.append((k, y))
+            }
             interpreted.append("\(n.name) (\(n.op))")
             let opset = model.graph.opset
             kernels.append((n.op, { p in
@@ -183,12 +184,16 @@ final class CPUProgram: @unchecked Sendable {
                     if let s = i.slot { return Tensor(shape: s.shape, floats: Array(UnsafeBufferPointer(start: p + s.offset, count: s.count))) }
                     return i.fixed
                 }
-                var r = try ONNXModel.evaluate(n, tensors, opset: opset)[0]
-                if r.dtype == .int64 { r = Tensor(shape: r.shape, floats: r.asFloats) }  // integers of data: as floats
-                guard r.shape == shape, r.dtype == .float32 else {
-                    throw HarsanyiError.invalidArgument("node \(n.name): output shape \(r.shape) differs from the planned \(shape)")
+                let results = try ONNXModel.evaluate(n, tensors, opset: opset)
+                for (k, y) in outs {
+                    var r = results[k]
+                    if r.dtype == .int64 { r = Tensor(shape: r.shape, floats: r.asFloats) }  // integers of data: as floats
+                    guard r.shape == y.shape, r.dtype == .float32 else {
+                        throw HarsanyiError.invalidArgument(
+                            "node \(n.name): output shape \(r.shape) differs from the planned \(y.shape)")
+                    }
+                    r.floats.withUnsafeBufferPointer { (p + y.offset).update(from: $0.baseAddress!, count: r.count) }
                 }
-                r.floats.withUnsafeBufferPointer { (p + y.offset).update(from: $0.baseAddress!, count: r.count) }
             }))
         }
 

@@ -1173,6 +1173,301 @@ def version_differences():
 
 
 # ---------------------------------------------------------------------------------------------
+# Cases: indexing and accumulation (GatherND, GatherElements, CumSum, Trilu)
+#
+# An input whose batch axis the constant indices address (GatherND indexes the axes up to k,
+# GatherElements' output keeps the indices' own shape; CumSum along axis 0 sums across the batch) is
+# declared with a fixed first axis (symbolic_batch false), so that the compiled-executor test, which
+# plans a batch-1 sample, leaves it out. The cases with a free batch axis (CumSum / Trilu on other
+# axes, GatherND after a Transpose that moves the batch last) run there too.
+
+
+def np_gathernd(data, idx, b=0):
+    data, idx = f64(data), np.asarray(idx)
+    k = idx.shape[-1]
+    bshape = data.shape[:b]
+    assert idx.shape[:b] == bshape
+    d2 = data.reshape((-1,) + data.shape[b:])
+    i2 = idx.reshape((-1,) + idx.shape[b:])
+    out = []
+    for bi in range(d2.shape[0]):
+        ii = i2[bi].reshape(-1, k)
+        out.append(np.stack([d2[bi][tuple(int(v) for v in row)] for row in ii]))
+    return np.stack(out).reshape(idx.shape[:-1] + data.shape[b + k:])
+
+
+def np_gather_elements(data, idx, axis):
+    data, idx = f64(data), np.asarray(idx)
+    axis %= data.ndim
+    sub = data[tuple(slice(None) if d == axis else slice(0, idx.shape[d])
+                     for d in range(data.ndim))]
+    return np.take_along_axis(sub, np.where(idx < 0, idx + data.shape[axis], idx), axis=axis)
+
+
+def np_cumsum(x, axis, exclusive=0, reverse=0):
+    x = np.asarray(x)
+    x = f64(x) if x.dtype != np.int64 else x
+    if reverse:
+        x = np.flip(x, axis)
+    y = np.cumsum(x, axis=axis)
+    if exclusive:
+        y = y - x
+    return np.flip(y, axis) if reverse else y
+
+
+@case
+def gathernd_cases():
+    out = []
+    c = Case("gathernd_k1", 13, "GatherND batch_dims 0, data [3,5,7], indices [2,3,1] (k 1: whole "
+             "[5,7] slices), negative indices -1 / -3 -> [2,3,5,7]")
+    x = c.randn(3, 5, 7)
+    idx = i64([[[2], [-1], [0]], [[-3], [1], [-2]]])
+    c.node("GatherND", [c.input("x", x, False), c.const("idx", idx)], "y")
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(x, idx)}
+    out.append(c)
+
+    c = Case("gathernd_k_rank", 13, "GatherND batch_dims 0, data [3,5,7], indices [2,3,3] (k = "
+             "rank: single elements), negative indices -> [2,3]")
+    x = c.randn(3, 5, 7)
+    idx = i64([[[2, 4, 6], [-1, -5, -7], [0, 0, 0]], [[1, -2, 3], [-3, 2, -1], [2, 0, 5]]])
+    c.node("GatherND", [c.input("x", x, False), c.const("idx", idx)], "y")
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(x, idx)}
+    out.append(c)
+
+    c = Case("gathernd11_k2", 11, "GatherND-11 (no batch_dims attribute), data [3,5,7], indices "
+             "[5,2] (k 2: rows of 7), negative indices -> [5,7]")
+    x = c.randn(3, 5, 7)
+    idx = i64([[0, 4], [-1, -1], [2, 0], [-3, 2], [1, -4]])
+    c.node("GatherND", [c.input("x", x, False), c.const("idx", idx)], "y")
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(x, idx)}
+    out.append(c)
+
+    c = Case("gathernd_batch1_k1", 12, "GatherND-12 batch_dims 1, data [3,5,7], indices [3,2,3,1] "
+             "(k 1 per batch), negative indices -> [3,2,3,7]")
+    x = c.randn(3, 5, 7)
+    idx = c.rng.integers(-5, 5, (3, 2, 3, 1)).astype(np.int64)
+    c.node("GatherND", [c.input("x", x, False), c.const("idx", idx)], "y", batch_dims=1)
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(x, idx, 1)}
+    out.append(c)
+
+    c = Case("gathernd_batch1_k2", 13, "GatherND batch_dims 1, data [3,5,7], indices [3,5,2] (k 2 "
+             "= rank - batch_dims: single elements), negative indices -> [3,5]")
+    x = c.randn(3, 5, 7)
+    idx = np.stack([c.rng.integers(-5, 5, (3, 5)), c.rng.integers(-7, 7, (3, 5))], -1)
+    idx = idx.astype(np.int64)
+    c.node("GatherND", [c.input("x", x, False), c.const("idx", idx)], "y", batch_dims=1)
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(x, idx, 1)}
+    out.append(c)
+
+    c = Case("gathernd_batch1_pool", 13, "GatherND batch_dims 1 as the dynamo exporter pools: "
+             "hidden [3,7,5], indices [3,1] (one position per sequence, one negative) -> [3,5]")
+    x = c.randn(3, 7, 5)
+    idx = i64([[6], [-1], [2]])
+    c.node("GatherND", [c.input("x", x, False), c.const("idx", idx)], "y", batch_dims=1)
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(x, idx, 1)}
+    out.append(c)
+
+    c = Case("gathernd_batch2", 13, "GatherND batch_dims 2, data [3,5,7], indices [3,5,3,1] -> "
+             "[3,5,3]")
+    x = c.randn(3, 5, 7)
+    idx = c.rng.integers(-7, 7, (3, 5, 3, 1)).astype(np.int64)
+    c.node("GatherND", [c.input("x", x, False), c.const("idx", idx)], "y", batch_dims=2)
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(x, idx, 2)}
+    out.append(c)
+
+    c = Case("gathernd_int64", 13, "GatherND batch_dims 0 on int64 data [5,7] (graph input, values "
+             "up to +-10^6), indices [3,1] and [2,2,2] -> int64 outputs [3,7] and [2,2]")
+    xi = c.rng.integers(-10 ** 6, 10 ** 6, (5, 7)).astype(np.int64)
+    i1, i2 = i64([[4], [-5], [2]]), i64([[[0, 6], [-1, -7]], [[3, 3], [-2, 1]]])
+    c.input("x", xi, False)
+    c.node("GatherND", ["x", c.const("idx1", i1)], "y")
+    c.node("GatherND", ["x", c.const("idx2", i2)], "z")
+    c.output("y", "z")
+    c.ref = lambda xi=xi, i1=i1, i2=i2: {"y": np_gathernd(xi, i1).astype(np.int64),
+                                         "z": np_gathernd(xi, i2).astype(np.int64)}
+    out.append(c)
+
+    c = Case("gathernd_batch1_int64", 13, "GatherND batch_dims 1 on int64 data [3,5] (graph "
+             "input), indices [3,2,1] -> int64 [3,2]")
+    xi = c.rng.integers(-1000, 1000, (3, 5)).astype(np.int64)
+    idx = i64([[[4], [-5]], [[0], [-1]], [[2], [2]]])
+    c.node("GatherND", [c.input("x", xi, False), c.const("idx", idx)], "y", batch_dims=1)
+    c.output("y")
+    c.ref = lambda xi=xi, idx=idx: {"y": np_gathernd(xi, idx, 1).astype(np.int64)}
+    out.append(c)
+
+    # The batch axis moved last, so that GatherND never addresses it: these run on the compiled path
+    # too.
+    c = Case("gathernd_transposed_batch", 13, "Transpose x [N,5,7] -> [5,7,N], GatherND batch_dims "
+             "0 indices [4,2] (k 2, negative indices) -> [4,N], Transpose -> [N,4]")
+    x = c.randn(3, 5, 7)
+    idx = i64([[4, 6], [-1, 0], [0, -7], [-3, 3]])
+    t = c.node("Transpose", [c.input("x", x)], perm=[1, 2, 0])
+    c.node("Transpose", [c.node("GatherND", [t, c.const("idx", idx)])], "y", perm=[1, 0])
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(f64(x).transpose(1, 2, 0), idx).T}
+    out.append(c)
+
+    c = Case("gathernd_transposed_batch1", 13, "Transpose x [N,5,7] -> [5,7,N], GatherND "
+             "batch_dims 1 indices [5,3,1] (negative indices) -> [5,3,N], Transpose -> [N,5,3]")
+    x = c.randn(3, 5, 7)
+    idx = c.rng.integers(-7, 7, (5, 3, 1)).astype(np.int64)
+    t = c.node("Transpose", [c.input("x", x)], perm=[1, 2, 0])
+    c.node("Transpose", [c.node("GatherND", [t, c.const("idx", idx)], batch_dims=1)], "y",
+           perm=[2, 0, 1])
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gathernd(f64(x).transpose(1, 2, 0), idx, 1)
+                                  .transpose(2, 0, 1)}
+    out.append(c)
+    return out
+
+
+@case
+def gather_elements_cases():
+    out = []
+    c = Case("gatherelements_axis0", 13, "GatherElements axis 0, data [5,7,3], indices [4,6,2] "
+             "(smaller on the non-axis dims), negative indices -> [4,6,2]")
+    x = c.randn(5, 7, 3)
+    idx = c.rng.integers(-5, 5, (4, 6, 2)).astype(np.int64)
+    c.node("GatherElements", [c.input("x", x, False), c.const("idx", idx)], "y", axis=0)
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gather_elements(x, idx, 0)}
+    out.append(c)
+
+    c = Case("gatherelements11_axis_m1", 11, "GatherElements-11 axis -1, data [3,5,7], indices "
+             "[2,3,9] (smaller on the non-axis dims, longer on the axis), negative indices -> "
+             "[2,3,9]")
+    x = c.randn(3, 5, 7)
+    idx = c.rng.integers(-7, 7, (2, 3, 9)).astype(np.int64)
+    c.node("GatherElements", [c.input("x", x, False), c.const("idx", idx)], "y", axis=-1)
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gather_elements(x, idx, -1)}
+    out.append(c)
+
+    c = Case("gatherelements_axis_m2", 13, "GatherElements axis -2, data [3,5,7], indices [3,3,5] "
+             "(same batch, smaller last dim), negative indices -> [3,3,5]")
+    x = c.randn(3, 5, 7)
+    idx = c.rng.integers(-5, 5, (3, 3, 5)).astype(np.int64)
+    c.node("GatherElements", [c.input("x", x, False), c.const("idx", idx)], "y", axis=-2)
+    c.output("y")
+    c.ref = lambda x=x, idx=idx: {"y": np_gather_elements(x, idx, -2)}
+    out.append(c)
+
+    c = Case("gatherelements_int64", 13, "GatherElements axis 1 on int64 data [3,7] (graph input), "
+             "indices [3,5] with negatives -> int64 [3,5]")
+    xi = c.rng.integers(-1000, 1000, (3, 7)).astype(np.int64)
+    idx = c.rng.integers(-7, 7, (3, 5)).astype(np.int64)
+    c.node("GatherElements", [c.input("x", xi, False), c.const("idx", idx)], "y", axis=1)
+    c.output("y")
+    c.ref = lambda xi=xi, idx=idx: {"y": np_gather_elements(xi, idx, 1).astype(np.int64)}
+    out.append(c)
+    return out
+
+
+@case
+def cumsum_cases():
+    out = []
+    combos = ((0, 0, ""), (1, 0, "_exclusive"), (0, 1, "_reverse"), (1, 1, "_exclusive_reverse"))
+    for ex, rev, suffix in combos:
+        c = Case(f"cumsum_axis1{suffix}", 14, f"CumSum float x [N,5,7] along axis 1 (int64 scalar "
+                 f"input), exclusive {ex}, reverse {rev}")
+        x = c.randn(3, 5, 7)
+        attrs = {k: v for k, v in (("exclusive", ex), ("reverse", rev)) if v}
+        c.node("CumSum", [c.input("x", x), c.const("axis", i64(1))], "y", **attrs)
+        c.output("y")
+        c.ref = lambda x=x, ex=ex, rev=rev: {"y": np_cumsum(x, 1, ex, rev)}
+        out.append(c)
+    for ex, rev, suffix in combos:
+        c = Case(f"cumsum_int64_axis_m1{suffix}", 14, f"CumSum int64 x [N,5,7] (graph input) along "
+                 f"axis -1, exclusive {ex}, reverse {rev}")
+        xi = c.rng.integers(-1000, 1000, (3, 5, 7)).astype(np.int64)
+        c.node("CumSum", [c.input("x", xi), c.const("axis", i64(-1))], "y", exclusive=ex,
+               reverse=rev)
+        c.output("y")
+        c.ref = lambda xi=xi, ex=ex, rev=rev: {"y": np_cumsum(xi, -1, ex, rev)}
+        out.append(c)
+
+    c = Case("cumsum11_axis_m1_int32", 11, "CumSum-11 float x [N,5,7] along axis -1 given as an "
+             "int32 scalar initializer, exclusive 1")
+    x = c.randn(3, 5, 7)
+    c.node("CumSum", [c.input("x", x), c.const("axis", np.array(-1, np.int32))], "y", exclusive=1)
+    c.output("y")
+    c.ref = lambda x=x: {"y": np_cumsum(x, -1, 1, 0)}
+    out.append(c)
+
+    c = Case("cumsum_axis0_reverse", 14, "CumSum float x [3,5,7] along axis 0 (sums across the "
+             "first axis), reverse 1")
+    x = c.randn(3, 5, 7)
+    c.node("CumSum", [c.input("x", x, False), c.const("axis", i64(0))], "y", reverse=1)
+    c.output("y")
+    c.ref = lambda x=x: {"y": np_cumsum(x, 0, 0, 1)}
+    out.append(c)
+
+    c = Case("cumsum_position_ids", 14, "Position ids as RoBERTa / OPT export them: ids int64 "
+             "[N,7] (padding id 1) -> Not(Equal(ids, 1)) -> Cast int64 -> CumSum axis 1 -> Mul "
+             "mask -> Add 1")
+    ids = c.rng.integers(2, 50, (3, 7)).astype(np.int64)
+    ids[0, 5:] = 1
+    ids[2, 2:] = 1
+    c.input("ids", ids)
+    mask = c.node("Cast", [c.node("Not", [c.node("Equal", ["ids", c.const("pad", i64(1))])])],
+                  to=TensorProto.INT64)
+    cs = c.node("CumSum", [mask, c.const("axis", i64(1))])
+    c.node("Add", [c.node("Mul", [cs, mask]), c.const("one", i64(1))], "y")
+    c.output("y")
+
+    def ref_pos(ids=ids):
+        m = (ids != 1).astype(np.int64)
+        return {"y": np.cumsum(m, axis=1) * m + 1}
+    c.ref = ref_pos
+    out.append(c)
+    return out
+
+
+@case
+def trilu_cases():
+    out = []
+    for upper in (1, 0):
+        for k in (None, -1, 0, 2):
+            which = "upper" if upper else "lower"
+            name = f"trilu_{which}" + ("" if k is None else f"_k{k}".replace("-", "m"))
+            desc = (f"Trilu {which} on x [N,5,7] (non-square last two dims), "
+                    + ("k omitted (default 0)" if k is None else f"k {k} (rank-0 int64 input)"))
+            if upper and k is None:
+                desc += ", upper attribute omitted (default 1)"
+            c = Case(name, 14, desc)
+            x = c.randn(3, 5, 7)
+            ins = [c.input("x", x)] + ([] if k is None else [c.const("k", i64(k))])
+            c.node("Trilu", ins, "y", **({} if upper and k is None else {"upper": upper}))
+            c.output("y")
+            fn = np.triu if upper else np.tril
+            c.ref = lambda x=x, fn=fn, k=k: {"y": fn(f64(x), 0 if k is None else k)}
+            out.append(c)
+
+    c = Case("trilu_upper_tall_km4", 14, "Trilu upper on a tall x [N,7,3], k -4")
+    x = c.randn(3, 7, 3)
+    c.node("Trilu", [c.input("x", x), c.const("k", i64(-4))], "y", upper=1)
+    c.output("y")
+    c.ref = lambda x=x: {"y": np.triu(f64(x), -4)}
+    out.append(c)
+
+    c = Case("trilu_lower_int64_k1", 14, "Trilu lower on int64 x [N,5,7] (graph input), k 1")
+    xi = c.rng.integers(-1000, 1000, (3, 5, 7)).astype(np.int64)
+    c.node("Trilu", [c.input("x", xi), c.const("k", i64(1))], "y", upper=0)
+    c.output("y")
+    c.ref = lambda xi=xi: {"y": np.tril(xi, 1)}
+    out.append(c)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Cases: initializer dtypes, multi-input, opset range
 
 

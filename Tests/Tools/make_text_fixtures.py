@@ -55,6 +55,29 @@ Python 3.11. Nothing is downloaded. How to run (deterministic, overwrites its ou
     /work/torchvenv/bin/pip install /opt/wheels/torch-2.13.0+cpu-*.whl transformers onnx==1.23.2 \\
         onnxruntime==1.32.0 onnxscript numpy
     /work/torchvenv/bin/python Tests/Tools/make_text_fixtures.py
+
+Benchmark models (--bench [DIR], default /tmp/harsanyi-bench-text; nothing under Tests/Fixtures is touched)
+-------------------------------------------------------------------------------------------------------
+    /work/torchvenv/bin/python Tests/Tools/make_text_fixtures.py --bench [DIR]     # ~1 min on one core
+
+Random initialisation (torch.manual_seed per family, transformers' default init; no training), eager
+attention, the same vocabulary (DIR/vocab.txt) and special ids as the fixtures. Per folder DIR/<family>/:
+
+    bert   BertForSequenceClassification, hidden 256, 4 layers, 4 heads, intermediate 1024, 2 classes,
+           max positions 512; samples of length 32 and 128 (with token_type_ids, zeros)
+    gpt2   GPT2LMHeadModel, hidden 256, 4 layers, 4 heads (inner 1024), max positions 512, logits
+           [B, L, V]; a sample of length 32 (BOS = [CLS] at position 0, no [SEP])
+
+    legacy17.onnx, embeds17.onnx   as above (legacy exporter, opset 17, batch and sequence dynamic)
+    input_ids_len<L>.npy, attention_mask_len<L>.npy (ones) (, token_type_ids_len<L>.npy)   int64 [1, L]:
+           seeded random whole-word ids (no special, stem or ## ids) between [CLS] and [SEP] / after BOS
+    words_len<L>.json   12 single-token words (players) at positions spread evenly over the sentence,
+           never [CLS]/[SEP]/BOS; a benchmark over n < 12 players takes the first n
+    word_embeddings.npy   float32 [V, 256]: the word-embedding matrix, to build the masked inputs_embeds
+           batch for embeds17.onnx (absent word -> row [MASK] = 4)
+    baseline_token.txt    4
+Checked: legacy17 and embeds17 (given word_embeddings[ids]) agree with torch within 1e-4 on each sample.
+Benchmarks/text_report.py times them.
 """
 
 from __future__ import annotations
@@ -92,15 +115,15 @@ PIECES = "##happy ##pleasant ##ful ##able ##ing ##ible ##s ##ly ##ed".split()
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
-def build_vocab():
+def build_vocab(out=OUT):
     multi = {"wonderful", "delightful", "enjoyable", "amazing", "boring", "terrible", "horrible",
              "unhappy", "unpleasant", "painful", "dreadful"}
     whole = [w for w in FILLER + POSITIVE + NEGATIVE + NEGATORS + ["very"] if w not in multi]
     tokens = SPECIAL + list(dict.fromkeys(whole + STEMS)) + PIECES
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "vocab.txt"), "w") as f:
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "vocab.txt"), "w") as f:
         f.write("\n".join(tokens) + "\n")
-    path = os.path.join(OUT, "vocab.txt")
+    path = os.path.join(out, "vocab.txt")
     tok = tf.BertTokenizerFast(vocab_file=path, do_lower_case=True)  # transformers 4.x
     if len(tok) != len(tokens):  # transformers 5 ignores vocab_file= and takes vocab=
         tok = tf.BertTokenizerFast(vocab=path, do_lower_case=True)
@@ -454,7 +477,93 @@ def write_reference(folder, ref):
         json.dump(names, f, indent=1, sort_keys=True)
 
 
+BENCH_WORDS = 12
+
+
+def bench_family(family, kind, seed, tok, vocab, out, lengths):
+    """Benchmark-sized random model: legacy17/embeds17 exports, samples, 12 single-token words per sample."""
+    folder = os.path.join(out, family)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    common = dict(vocab_size=vocab, pad_token_id=PAD, bos_token_id=CLS, eos_token_id=SEP)
+    if family == "bert":
+        config, cls = (tf.BertConfig(hidden_size=256, num_hidden_layers=4, num_attention_heads=4,
+                                     intermediate_size=1024, num_labels=2, max_position_embeddings=512, **common),
+                       tf.BertForSequenceClassification)
+    else:
+        config, cls = (tf.GPT2Config(n_embd=256, n_layer=4, n_head=4, n_inner=1024, n_positions=512, **common),
+                       tf.GPT2LMHeadModel)
+    config._attn_implementation = "eager"
+    config.use_cache = False
+    torch.manual_seed(seed)
+    model = cls(config).eval()
+    assert model.config._attn_implementation == "eager"
+    use_tt = family == "bert"
+    specials = set(SPECIAL)
+    whole = [i for i in range(vocab) if tok.convert_ids_to_tokens(i) not in specials
+             and not tok.convert_ids_to_tokens(i).startswith("##") and tok.convert_ids_to_tokens(i) not in STEMS]
+    weight = model.get_input_embeddings().weight.detach().numpy().astype(np.float32)
+    np.save(os.path.join(folder, "word_embeddings.npy"), weight)
+    with open(os.path.join(folder, "baseline_token.txt"), "w") as f:
+        f.write(f"{MASK}\n")
+
+    def inputs(x, m):
+        base = [torch.from_numpy(x), torch.from_numpy(m)]
+        return tuple(base + ([torch.zeros_like(base[1])] if use_tt else []))
+
+    rng = np.random.default_rng(seed)
+    samples = {}
+    for length in lengths:
+        body = length - 2 if kind == "encoder" else length - 1
+        ids = [CLS] + [int(i) for i in rng.choice(whole, body)] + ([SEP] if kind == "encoder" else [])
+        ids = np.array([ids], dtype=np.int64)
+        last = length - 2 if kind == "encoder" else length - 1
+        positions = sorted({int(round(p)) for p in np.linspace(1, last, BENCH_WORDS)})
+        assert len(positions) == BENCH_WORDS and all(ids[0, p] not in (CLS, SEP, PAD, MASK) for p in positions)
+        words = {"words": [[p] for p in positions], "labels": [tok.convert_ids_to_tokens(int(ids[0, p]))
+                                                               for p in positions]}
+        with open(os.path.join(folder, f"words_len{length}.json"), "w") as f:
+            json.dump(words, f)
+        mask = np.ones_like(ids)
+        np.save(os.path.join(folder, f"input_ids_len{length}.npy"), ids)
+        np.save(os.path.join(folder, f"attention_mask_len{length}.npy"), mask)
+        if use_tt:
+            np.save(os.path.join(folder, f"token_type_ids_len{length}.npy"), np.zeros_like(ids))
+        samples[length] = (ids, mask)
+    ids, mask = samples[lengths[0]]
+    legacy, embeds = os.path.join(folder, "legacy17.onnx"), os.path.join(folder, "embeds17.onnx")
+    export_legacy(Wrapper(model), inputs(np.repeat(ids, 2, 0), np.repeat(mask, 2, 0)), io_names(family, kind),
+                  kind, legacy)
+    export_legacy(Wrapper(model, embeds=True), inputs(np.repeat(weight[ids], 2, 0), np.repeat(mask, 2, 0)),
+                  io_names(family, kind, True), kind, embeds)
+    for length, (ids, mask) in samples.items():
+        with torch.no_grad():
+            expect = Wrapper(model)(*inputs(ids, mask)).numpy()
+        got = run_ort(legacy, io_names(family, kind), [a.numpy() for a in inputs(ids, mask)])
+        via = run_ort(embeds, io_names(family, kind, True), [a.numpy() for a in inputs(weight[ids], mask)])
+        assert rel(got, expect) < 1e-4 and rel(via, expect) < 1e-4, (family, length, rel(got, expect),
+                                                                     rel(via, expect))
+        print(f"  {family} len {length}: legacy17 rel {rel(got, expect):.1e}, embeds17 rel {rel(via, expect):.1e}")
+    print(f"{family}: {sum(p.numel() for p in model.parameters())} parameters; {op_listing(legacy)}")
+
+
+def bench_main(out):
+    torch.set_num_threads(1)
+    tok, vocab = build_vocab(out)
+    print(f"bench models under {out}; vocab {vocab} tokens")
+    for seed, (family, kind, lengths) in enumerate([("bert", "encoder", [32, 128]), ("gpt2", "decoder", [32])]):
+        bench_family(family, kind, 100 + seed, tok, vocab, out, lengths)
+
+
 def main():
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bench", nargs="?", const="/tmp/harsanyi-bench-text", default=None, metavar="DIR",
+                    help="write benchmark-sized random models under DIR instead of the fixtures")
+    args = ap.parse_args()
+    if args.bench is not None:
+        bench_main(args.bench)
+        return
     torch.set_num_threads(1)
     tok, vocab = build_vocab()
     print(f"vocab: {vocab} tokens; sample tokens: {tok.tokenize(SAMPLE_ENCODER)}")
