@@ -12,7 +12,8 @@ struct Harsanyi: ParsableCommand {
             HARSANYI_BACKEND=auto|opencl|cpu, HARSANYI_DEVICE=P:D, HARSANYI_KERNEL_DIR=<dir>; options win.
             """,
         subcommands: [
-            Extract.self, Interactions.self, Forward.self, Analyze.self, Devices.self, Transform.self, Bench.self,
+            Extract.self, Interactions.self, Forward.self, Analyze.self, BaselineCommand.self, Devices.self, Transform.self,
+            Bench.self,
         ])
 
     /// Picks OpenBLAS's kernels for this CPU first (it may re-execute the program once; see `BLASKernels`).

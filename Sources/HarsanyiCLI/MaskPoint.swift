@@ -17,7 +17,8 @@ struct MaskPoint {
     /// The masked tensor's shape per sample (without the batch axis).
     let shape: [Int]
 
-    init(model m: ONNXModel, sample: Tensor, maskAt: String?, players: String) throws {
+    /// `index`: the sample's row in a batch (its words in a per-sample words file).
+    init(model m: ONNXModel, sample: Tensor, maskAt: String?, players: String, sample index: Int = 0) throws {
         if sample.dtype == .int64 {
             let lookup = try TokenEmbedding(model: m)
             try lookup.checkIDs(sample.ints.map { Int($0) })
@@ -35,13 +36,13 @@ struct MaskPoint {
                     "--players words: needs a text model whose masked input is token ids (an integer .npy)")
             }
             let mask = m.constants["attention_mask"].map { $0.asIntsOrEmpty }
-            try WordPlayers(file: file).check(ids: sample.ints.map { Int($0) }, attentionMask: mask)
+            try WordPlayers(file: file, sample: index).check(ids: sample.ints.map { Int($0) }, attentionMask: mask)
         }
     }
 
     /// The players' element lists in the masked tensor.
-    func players(_ spec: String) throws -> [[Int]] {
-        try PlayerSpec.parse(spec).resolve(sampleShape: shape)
+    func players(_ spec: String, sample index: Int = 0) throws -> [[Int]] {
+        try PlayerSpec.parse(spec).resolve(sampleShape: shape, sample: index)
     }
 
     /// The baseline values of the masked tensor (`token:ID` takes the embedding table's row).

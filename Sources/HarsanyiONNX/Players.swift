@@ -41,7 +41,8 @@ public enum PlayerSpec: Sendable, Equatable {
     }
 
     /// The element lists for a sample of `shape` (without the batch dimension).
-    public func resolve(sampleShape shape: [Int]) throws -> [[Int]] {
+    /// `sample`: which sample of a words file that lists words per sample ("samples").
+    public func resolve(sampleShape shape: [Int], sample: Int = 0) throws -> [[Int]] {
         let count = shape.reduce(1, *)
         let players: [[Int]]
         switch self {
@@ -62,7 +63,7 @@ public enum PlayerSpec: Sendable, Equatable {
         case .positions(let ps):
             players = try Self.positions(ps.map { [$0] }, shape: shape)
         case .words(let file):
-            players = try Self.positions(WordPlayers(file: file).words, shape: shape)
+            players = try Self.positions(WordPlayers(file: file, sample: sample).words, shape: shape)
         case .groups(let file):
             guard let data = FileManager.default.contents(atPath: file) else { throw HarsanyiError.io(path: file, reason: "cannot read the players file") }
             guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let raw = json["players"] as? [[Int]] else {

@@ -56,21 +56,31 @@ public struct TokenEmbedding: Sendable {
 
 /// Words as players (`--players words:FILE.json`): each word lists the token positions it spans, since a word may
 /// be several sub-word tokens. File: {"words": [[p, ...], ...], "labels": ["word", ...], "special_ids": [id, ...]};
-/// labels and special_ids are optional. Tokens in no word stay present (background); special tokens ([CLS], [SEP],
+/// labels and special_ids are optional. For several sentences (a batch of ids), "samples": [{"words": ..., "labels":
+/// ...}, ...] gives each its own words (sample i of the batch takes entry i). Tokens in no word stay present (background); special tokens ([CLS], [SEP],
 /// BOS, [PAD]) are never players.
 public struct WordPlayers: Sendable {
     public let words: [[Int]]
     public let labels: [String]?
     public let specialIDs: Set<Int>
 
-    public init(file: String) throws {
+    public init(file: String, sample: Int = 0) throws {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw HarsanyiError.io(path: file, reason: "cannot read the words file")
         }
         let shape = "expected {\"words\": [[token positions], ...], \"labels\": [...], \"special_ids\": [...]}"
-        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let raw = json["words"] as? [[Int]]
-        else { throw HarsanyiError.badFile(path: file, reason: shape) }
+        guard var json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw HarsanyiError.badFile(path: file, reason: shape)
+        }
+        if let samples = json["samples"] as? [[String: Any]] {
+            guard sample >= 0, sample < samples.count else {
+                throw HarsanyiError.badFile(path: file, reason: "lists words for \(samples.count) samples, not for \(sample)")
+            }
+            let special = json["special_ids"]
+            json = samples[sample]
+            if json["special_ids"] == nil { json["special_ids"] = special }
+        }
+        guard let raw = json["words"] as? [[Int]] else { throw HarsanyiError.badFile(path: file, reason: shape) }
         let labels = json["labels"] as? [String]
         guard json["labels"] == nil || labels?.count == raw.count else {
             throw HarsanyiError.badFile(path: file, reason: "\"labels\" must name each of the \(raw.count) words")

@@ -40,6 +40,20 @@ public enum ModelExecution {
         }
     }
 
+    /// A runner for batches of one suffix plan (no masking driver: a caller that builds its own rows, such as
+    /// the baseline learner), on the device when `backend` is OpenCL and the plan can be made there.
+    public static func runner(
+        for plan: SuffixPlan, backend: ComputeBackend, note: (String) -> Void
+    ) -> (runner: BatchRunner, executor: String) {
+        guard let cl = backend as? OpenCLBackend else { return (CPUSuffixRunner(plan), "cpu (OpenBLAS)") }
+        do {
+            return (try OpenCLModel(suffix: plan, backend: cl), "OpenCL \(cl.device.address)")
+        } catch {
+            note("batches fall back to the CPU path: \(error)")
+            return (CPUSuffixRunner(plan), "cpu (OpenBLAS)")
+        }
+    }
+
     /// The device path of a driver that runs on OpenCL (masked inputs or the shortcut's rows made on the device, v
     /// left there); nil when the driver runs on the CPU path.
     public static func devicePath(_ f: MaskedForward, backend: ComputeBackend) throws -> DeviceMaskedForward? {

@@ -54,6 +54,31 @@ struct TextCLITests {
         }
     }
 
+    @Test("baseline learn writes an H-vector that extract takes; bad settings are one line and exit 1")
+    func learn() throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = TextCase(family: "bert", exporter: "legacy17")
+        let common = [
+            "--model", c.url("legacy17.onnx"), "--input", c.url("input_ids.npy"),
+            "--input", "attention_mask=" + c.url("attention_mask.npy"),
+            "--input", "token_type_ids=" + c.url("token_type_ids.npy"),
+            "--players", "words:" + c.url("words.json"), "--backend", "cpu",
+        ]
+        let r = try CLI.run(
+            ["baseline", "learn"] + common + ["--initial", "token:4", "--epochs", "2", "--out", "\(dir)/b.npy"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let b = try NPY.read("\(dir)/b.npy")
+        #expect(b.shape == [32] && b.floats().allSatisfy(\.isFinite), "\(b.shape)")
+        let e = try CLI.run(
+            ["extract"] + common + ["--baseline", "tensor:\(dir)/b.npy", "--out", "\(dir)/r"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let bad = try CLI.run(
+            ["baseline", "learn"] + common + ["--initial", "token:4", "--epochs", "0", "--out", "\(dir)/c.npy"])
+        #expect(bad.status == 1 && bad.stderr.contains("--epochs"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/c.npy"))
+    }
+
     @Test("bad input: one line, exit 1, nothing written")
     func badInput() throws {
         let dir = CLI.tempDir()

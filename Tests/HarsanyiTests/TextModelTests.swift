@@ -200,4 +200,21 @@ struct TextModelOpenCLTests {
             try device.rewards(kind: .logOdds, target: y, precision: .float32))
         try c.checkMasked(f, v: v.map { $0 - v[0] }, label: "OpenCL")
     }
+
+    @Test("encoders: a padded sentence and 128 and 512 tokens", arguments: TextCase.all.filter { !$0.decoder })
+    func lengths(_ c: TextCase) throws {
+        var variants = [("_padded", "plain_logits_padded")]
+        if c.family == "bert" { variants += [("_len128", "plain_logits_len128"), ("_len512", "plain_logits_len512")] }
+        for (suffix, key) in variants {
+            let want = try c.reference(key)
+            let m = try c.model(suffix: suffix)
+            let ids = try c.npy("input_ids\(suffix).npy")
+            let plan = try SuffixPlan(model: m, start: try TokenEmbedding(model: m).output, sample: ids)
+            let cl = try OpenCLModel(suffix: plan, backend: Self.backend)
+            let y = try cl.run(Tensor(shape: [1] + plan.sampleShape, floats: plan.sampleValue))
+            expectClose(
+                y.asFloats, want, tolerance: textTolerance * max(1, want.map(abs).max()!),
+                "\(c.testDescription)\(suffix) OpenCL")
+        }
+    }
 }
