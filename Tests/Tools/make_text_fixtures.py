@@ -78,6 +78,32 @@ attention, the same vocabulary (DIR/vocab.txt) and special ids as the fixtures. 
     baseline_token.txt    4
 Checked: legacy17 and embeds17 (given word_embeddings[ids]) agree with torch within 1e-4 on each sample.
 Benchmarks/text_report.py times them.
+
+Learned-baseline references (--baseline-reference; writes only Tests/Fixtures/text/bert/ref/baseline_*.npy)
+-----------------------------------------------------------------------------------------------------------
+    nice /work/torchvenv/bin/python Tests/Tools/make_text_fixtures.py --baseline-reference   # ~30 s, one core
+
+Rebuilds and retrains the bert fixture model exactly as the default mode (seed 0, 1500 steps; vocab.txt is
+rebuilt in a temporary folder, no default output is written) and asserts that its logits on the committed
+sample (bert/input_ids.npy, attention_mask.npy, token_type_ids.npy) equal bert/ref/plain_logits.npy within
+1e-5. Players: the 9 words of bert/words.json (bit k = word k); y = argmax of the unmasked logits. For a bit
+mask `kept`, v(kept) = z_y - logsumexp_{c != y} z_c with z = model(inputs_embeds=E, attention_mask,
+token_type_ids).logits, E = get_input_embeddings()(ids) with every token position of each word not in `kept`
+set to the baseline b (one vector [32], [CLS]/[SEP] never replaced). Draws: 10, each from
+np.random.default_rng(2024) as r = rng.integers(0, 4, size=9), word k to S1, S2, S3 or none for r[k] = 0, 1,
+2, 3 (as BaselineLearner.draws). L(b) = (1/10) sum_d |v(S1|S2|S3) - v(S1|S3) - v(S2|S3) + v(S3)|, evaluated
+with the model converted to float64 (.double()), gradient by autograd. Files (float64 unless noted):
+
+    baseline_draws.npy    int64 [10, 3]: s1, s2, s3 bit masks per draw
+    baseline_points.npy   [2, 32]: b0 = word-embedding row 4 ([MASK]), b1 = b0 + 0.05 * default_rng(7)
+                          .standard_normal(32)
+    baseline_loss.npy     [2]: L(b0), L(b1)
+    baseline_grad.npy     [2, 32]: dL/db at b0, b1
+    baseline_sgd.npy      [2, 32]: b after one and two steps of torch.optim.SGD(lr=1e-3, momentum=0.9) from b0
+                          (zero momentum buffer; step 2 uses the gradient at the step-1 point, same draws)
+
+It also prints the float32-vs-float64 differences of L and dL/db and the relative error of the float32
+central-difference gradient (h = 1e-2, what the Swift side runs) against autograd, to size test tolerances.
 """
 
 from __future__ import annotations
@@ -555,12 +581,137 @@ def bench_main(out):
         bench_family(family, kind, 100 + seed, tok, vocab, out, lengths)
 
 
+BASELINE_DRAWS, BASELINE_LR, BASELINE_MOMENTUM, BASELINE_FD_STEP = 10, 1e-3, 0.9, 1e-2
+
+
+class BaselineLoss:
+    """L(b) of the learned-baseline procedure on the bert sample (see the docstring), for one model precision."""
+
+    def __init__(self, model, ids, mask, token_types, words, target, draws):
+        self.model, self.target = model, target
+        dtype = next(model.parameters()).dtype
+        sets = [kept for s1, s2, s3 in draws for kept in (s1 | s2 | s3, s1 | s3, s2 | s3, s3)]
+        replace = np.zeros((len(sets), ids.shape[1], 1), dtype=bool)
+        for i, kept in enumerate(sets):
+            for k, positions in enumerate(words):
+                if not (kept >> k) & 1:
+                    replace[i, positions] = True
+        self.replace = torch.from_numpy(replace)
+        with torch.no_grad():
+            self.base = model.get_input_embeddings()(torch.from_numpy(ids)).to(dtype).repeat(len(sets), 1, 1)
+        self.mask = torch.from_numpy(mask).repeat(len(sets), 1)
+        self.token_types = torch.from_numpy(token_types).repeat(len(sets), 1)
+        self.draws = len(draws)
+
+    def __call__(self, b):
+        embeds = torch.where(self.replace, b.to(self.base.dtype), self.base)
+        z = self.model(inputs_embeds=embeds, attention_mask=self.mask, token_type_ids=self.token_types).logits
+        z = z.double()  # the float32 model's logits are read in float64, as the Swift side does
+        others = torch.cat([z[:, :self.target], z[:, self.target + 1:]], dim=1)
+        v = (z[:, self.target] - torch.logsumexp(others, dim=1)).view(self.draws, 4)
+        return (v[:, 0] - v[:, 1] - v[:, 2] + v[:, 3]).abs().mean()
+
+    def loss_and_grad(self, point):
+        b = torch.tensor(point, dtype=self.base.dtype, requires_grad=True)
+        loss = self(b)
+        loss.backward()
+        return loss.item(), b.grad.double().numpy()
+
+    def central_difference(self, point, h):
+        b = torch.tensor(point, dtype=self.base.dtype)
+        grad = np.zeros(len(point))
+        with torch.no_grad():
+            for j in range(len(point)):
+                up, down = b.clone(), b.clone()
+                up[j] += h
+                down[j] -= h
+                grad[j] = (self(up).item() - self(down).item()) / (2 * h)
+        return grad
+
+
+def baseline_reference_main():
+    import copy
+    import tempfile
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as tmp:  # the same vocabulary; the committed vocab.txt is not touched
+        tok, vocab = build_vocab(tmp)
+    model = build("bert", vocab, 0)  # bert is family 0 of the default mode
+    print("bert: " + train(model, "encoder", tok, 1500))
+    folder = os.path.join(OUT, "bert")
+    load = lambda name: np.load(os.path.join(folder, name + ".npy"))  # noqa: E731
+    ids, mask, token_types = load("input_ids"), load("attention_mask"), load("token_type_ids")
+    with open(os.path.join(folder, "words.json")) as f:
+        words = json.load(f)["words"]
+    with torch.no_grad():
+        logits = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
+                       token_type_ids=torch.from_numpy(token_types)).logits.numpy()
+    plain = load(os.path.join("ref", "plain_logits"))
+    gap = float(np.abs(logits - plain).max())
+    assert gap <= 1e-5, f"retrained bert differs from ref/plain_logits.npy: max abs {gap:.2e}"
+    target = int(logits[0].argmax())
+    print(f"retrained logits {logits[0]} vs ref/plain_logits max abs {gap:.1e}; target {target}; "
+          f"{len(words)} words")
+
+    rng = np.random.default_rng(2024)
+    draws = []
+    for _ in range(BASELINE_DRAWS):
+        r = rng.integers(0, 4, size=len(words))
+        draws.append([sum(1 << k for k in range(len(words)) if r[k] == s) for s in range(3)])
+    draws = np.array(draws, dtype=np.int64)
+    b0 = model.get_input_embeddings().weight[MASK].detach().double().numpy()
+    b1 = b0 + 0.05 * np.random.default_rng(7).standard_normal(b0.shape[0])
+    points = np.stack([b0, b1])
+
+    model64 = copy.deepcopy(model).double().eval()
+    loss64 = BaselineLoss(model64, ids, mask, token_types, words, target, draws.tolist())
+    loss32 = BaselineLoss(model, ids, mask, token_types, words, target, draws.tolist())
+    values, grads = zip(*(loss64.loss_and_grad(p) for p in points))
+    losses, grads = np.array(values), np.stack(grads)
+
+    b = torch.nn.Parameter(torch.tensor(b0, dtype=torch.float64))
+    opt = torch.optim.SGD([b], lr=BASELINE_LR, momentum=BASELINE_MOMENTUM)
+    steps = []
+    for _ in range(2):
+        opt.zero_grad()
+        loss64(b).backward()
+        opt.step()
+        steps.append(b.detach().numpy().copy())
+    sgd = np.stack(steps)
+    assert np.allclose(sgd[0], b0 - BASELINE_LR * grads[0], rtol=0, atol=1e-15)
+
+    out = os.path.join(folder, "ref")
+    for name, value in (("baseline_draws", draws), ("baseline_points", points), ("baseline_loss", losses),
+                        ("baseline_grad", grads), ("baseline_sgd", sgd)):
+        np.save(os.path.join(out, name + ".npy"), value)
+    norm = np.linalg.norm
+    print("draws (s1, s2, s3):", draws.tolist())
+    print(f"|b0| {norm(b0):.6f}, |b1| {norm(b1):.6f}, |b1 - b0| {norm(b1 - b0):.6f}")
+    for i in range(2):
+        print(f"b{i}: L {losses[i]:.10f}, |grad| {norm(grads[i]):.6e}")
+    print(f"sgd: |step1 - b0| {norm(sgd[0] - b0):.6e}, |step2 - step1| {norm(sgd[1] - sgd[0]):.6e}, "
+          f"|step1| {norm(sgd[0]):.6f}, |step2| {norm(sgd[1]):.6f}")
+    for i, p in enumerate(points):
+        l32, g32 = loss32.loss_and_grad(p.astype(np.float32))
+        fd32 = loss32.central_difference(p.astype(np.float32), np.float32(BASELINE_FD_STEP))
+        fd64 = loss64.central_difference(p, BASELINE_FD_STEP)
+        print(f"b{i}: float32 vs float64 model: |dL| {abs(l32 - losses[i]):.2e} (rel {abs(l32 - losses[i]) / losses[i]:.2e}), "
+              f"|dgrad| / |grad| {norm(g32 - grads[i]) / norm(grads[i]):.2e}; central differences h = "
+              f"{BASELINE_FD_STEP:g} vs autograd (float64): float32 rel {norm(fd32 - grads[i]) / norm(grads[i]):.2e} "
+              f"(max abs {np.abs(fd32 - grads[i]).max():.2e}), float64 rel {norm(fd64 - grads[i]) / norm(grads[i]):.2e}")
+    print(f"wrote {out}/baseline_{{draws,points,loss,grad,sgd}}.npy")
+
+
 def main():
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", nargs="?", const="/tmp/harsanyi-bench-text", default=None, metavar="DIR",
                     help="write benchmark-sized random models under DIR instead of the fixtures")
+    ap.add_argument("--baseline-reference", action="store_true",
+                    help="write the learned-baseline references bert/ref/baseline_*.npy (retrains bert)")
     args = ap.parse_args()
+    if args.baseline_reference:
+        baseline_reference_main()
+        return
     if args.bench is not None:
         bench_main(args.bench)
         return
