@@ -87,8 +87,10 @@ struct BaselineLearn: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: ["loss_per_epoch": curve], options: [.sortedKeys])
                 try AtomicFile.write(Array(data), to: losses)
             }
-            print(String(format: "loss %.6g -> %.6g over %d epochs; wrote %@", curve.first ?? 0, curve.last ?? 0,
-                         epochs, out))
+            print(
+                String(
+                    format: "loss %.6g -> %.6g over %d epochs; wrote %@", curve.first ?? 0, curve.last ?? 0,
+                    epochs, out))
         }
     }
 }

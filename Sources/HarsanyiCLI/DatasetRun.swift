@@ -73,6 +73,10 @@ struct DatasetRun {
         guard batch.shape.count >= 2, batch.shape[0] >= 1 else {
             throw HarsanyiError.badFile(path: so.input, reason: "expected a batch of samples, got shape \(batch.shape)")
         }
+        guard batch.type == .float32 || batch.type == .float64 else {
+            throw HarsanyiError.unsupported(
+                "dataset runs take float inputs; for token ids run extract once per sentence (--index)")
+        }
         let sampleShape = Array(batch.shape.dropFirst())
         let size = sampleShape.reduce(1, *)
         try m.checkInputShape([1] + sampleShape)

@@ -28,7 +28,8 @@ struct MaskPoint {
             embedding = nil
             name = maskAt
         }
-        shape = try name.map { try SuffixPlan(model: m, start: $0, sample: sample).sampleShape }
+        shape =
+            try name.map { try SuffixPlan(model: m, start: $0, sample: sample).sampleShape }
             ?? Array(sample.shape.dropFirst())
         if case .words(let file)? = try? PlayerSpec.parse(players) {
             guard sample.dtype == .int64 else {

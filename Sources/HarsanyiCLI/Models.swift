@@ -122,8 +122,8 @@ struct Extract: ParsableCommand {
         let players = sampleOptions.players
         let model = sampleOptions.model
         let input = sampleOptions.input
-        let point = try MaskPoint(model: m, sample: sampleTensor, maskAt: maskAt, players: players)
-        let playerLists = try point.players(players)
+        let point = try MaskPoint(model: m, sample: sampleTensor, maskAt: maskAt, players: players, sample: index)
+        let playerLists = try point.players(players, sample: index)
         let base = try point.baseline(baseline)
         let n = playerLists.count
         let total = 1 << n

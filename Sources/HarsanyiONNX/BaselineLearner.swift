@@ -57,7 +57,9 @@ public struct BaselineLearner {
     public static func lossAndGradient(_ x: Sample, baseline b: [Float], draws: [Draw], step h: Float) throws
         -> (loss: Double, gradient: [Double])
     {
-        let width = x.width, size = x.plan.sampleValue.count, length = size / width
+        let width = x.width
+        let size = x.plan.sampleValue.count
+        let length = size / width
         guard b.count == width else {
             throw HarsanyiError.invalidArgument("the baseline has \(b.count) values; embeddings have \(width)")
         }
@@ -77,7 +79,9 @@ public struct BaselineLearner {
             let count = min(chunk, rows - start)
             let y = try x.runner.run(count: count, sampleShape: x.plan.sampleShape) { buffer in
                 for r in 0..<count {
-                    let row = start + r, probe = row / sets.count, set = row % sets.count
+                    let row = start + r
+                    let probe = row / sets.count
+                    let set = row % sets.count
                     let base = buffer.baseAddress! + r * size
                     base.update(from: x.plan.sampleValue, count: size)
                     for p in masked[set] where p < length {
@@ -86,7 +90,8 @@ public struct BaselineLearner {
                     }
                 }
             }
-            let out = y.floats, classes = out.count / count
+            let out = y.floats
+            let classes = out.count / count
             for r in 0..<count {
                 let row = out[(r * classes)..<((r + 1) * classes)]
                 guard row.allSatisfy(\.isFinite) else {

@@ -56,7 +56,8 @@ public final class ONNXModel: @unchecked Sendable {
         let chosen: ValueInfo
         if let inputName {
             guard let i = graph.inputs.first(where: { $0.name == inputName }) else {
-                throw HarsanyiError.invalidArgument("\(path): no graph input named '\(inputName)' (inputs: \(graph.inputNames))")
+                throw HarsanyiError.invalidArgument(
+                    "\(path): no graph input named '\(inputName)' (inputs: \(graph.inputNames))")
             }
             chosen = i
         } else if let only = open.first, open.count == 1 {
@@ -68,12 +69,17 @@ public final class ONNXModel: @unchecked Sendable {
         }
         guard open.allSatisfy({ $0.name == chosen.name }) else {
             let missing = open.filter { $0.name != chosen.name }.map(\.name)
-            throw HarsanyiError.invalidArgument("\(path): inputs \(missing.joined(separator: ", ")) have no values (--input NAME=FILE.npy)")
+            throw HarsanyiError.invalidArgument(
+                "\(path): inputs \(missing.joined(separator: ", ")) have no values (--input NAME=FILE.npy)")
         }
         for (name, t) in fixed {
             let declared = graph.inputs.first { $0.name == name }!.shape
-            guard declared.isEmpty || (declared.count == t.rank && zip(declared, t.shape).allSatisfy { $0.0 == nil || $0.0 == $0.1 }) else {
-                throw HarsanyiError.invalidArgument("\(path): input '\(name)' has shape \(declared.map { $0.map(String.init) ?? "?" }), got \(t.shape)")
+            guard
+                declared.isEmpty
+                    || (declared.count == t.rank && zip(declared, t.shape).allSatisfy { $0.0 == nil || $0.0 == $0.1 })
+            else {
+                throw HarsanyiError.invalidArgument(
+                    "\(path): input '\(name)' has shape \(declared.map { $0.map(String.init) ?? "?" }), got \(t.shape)")
             }
         }
         self.input = chosen
@@ -95,8 +101,12 @@ public final class ONNXModel: @unchecked Sendable {
         var g = graph
         g.nodes = Self.followBatch(fixed, of: chosen.name, in: &g) + g.nodes
         let out = output ?? graph.outputs.first?.name ?? ""
-        guard graph.outputs.contains(where: { $0.name == out }) || graph.nodes.contains(where: { $0.outputs.contains(out) }) else {
-            throw HarsanyiError.invalidArgument("\(path): no tensor named '\(out)' (outputs: \(graph.outputs.map(\.name).joined(separator: ", ")))")
+        guard
+            graph.outputs.contains(where: { $0.name == out })
+                || graph.nodes.contains(where: { $0.outputs.contains(out) })
+        else {
+            throw HarsanyiError.invalidArgument(
+                "\(path): no tensor named '\(out)' (outputs: \(graph.outputs.map(\.name).joined(separator: ", ")))")
         }
         let declared = graph.outputs.first { $0.name == out }?.shape.count
         let chosenPosition: Int?
@@ -107,20 +117,25 @@ public final class ONNXModel: @unchecked Sendable {
         }
         self.position = chosenPosition
         if let position = chosenPosition {
-            let index = "harsanyi.position", picked = "harsanyi.position_output"
+            let index = "harsanyi.position"
+            let picked = "harsanyi.position_output"
             g.initializers[index] = Tensor(shape: [], ints: [Int64(position)])
             g.nodes.append(
-                Node(name: "harsanyi_select_position", op: "Gather", inputs: [out, index], outputs: [picked],
-                     attributes: ["axis": .int(1)]))
+                Node(
+                    name: "harsanyi_select_position", op: "Gather", inputs: [out, index], outputs: [picked],
+                    attributes: ["axis": .int(1)]))
             outputName = picked
         } else {
             outputName = out
         }
         let (steps, constants) = try g.pruneAndFold(output: outputName)
         for n in steps {
-            for name in n.inputs where !name.isEmpty && name != input.name && constants[name] == nil
-                && !steps.contains(where: { $0.outputs.contains(name) }) {
-                throw HarsanyiError.badFile(path: path, reason: "node \(n.name) reads '\(name)', which nothing produces")
+            for name in n.inputs
+            where !name.isEmpty && name != input.name && constants[name] == nil
+                && !steps.contains(where: { $0.outputs.contains(name) })
+            {
+                throw HarsanyiError.badFile(
+                    path: path, reason: "node \(n.name) reads '\(name)', which nothing produces")
             }
         }
         self.constants = constants
@@ -186,7 +201,8 @@ public final class ONNXModel: @unchecked Sendable {
             zip(declared, shape).allSatisfy({ $0.0 == nil || $0.0 == $0.1 })
         else {
             let want = zip(declared, input.symbols).map { $0.0.map(String.init) ?? $0.1 ?? "?" }
-            throw HarsanyiError.invalidArgument("\(path): input '\(input.name)' has shape [\(want.joined(separator: ", "))], got \(shape)")
+            throw HarsanyiError.invalidArgument(
+                "\(path): input '\(input.name)' has shape [\(want.joined(separator: ", "))], got \(shape)")
         }
         for (axis, symbol) in input.symbols.enumerated().dropFirst() where axis < shape.count {
             if let symbol, let seen = symbolSizes[symbol], seen.size != shape[axis] {
@@ -205,13 +221,17 @@ public final class ONNXModel: @unchecked Sendable {
         for n in steps {
             let ins = try n.inputs.map { name -> Tensor? in
                 if name.isEmpty { return nil }
-                guard let t = values[name] else { throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing") }
+                guard let t = values[name] else {
+                    throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing")
+                }
                 return t
             }
             let outs = try Self.evaluate(n, ins, opset: graph.opset)
             for (name, t) in zip(n.outputs, outs) where !name.isEmpty { values[name] = t }
         }
-        guard let y = values[outputName] else { throw HarsanyiError.invalidArgument("output '\(outputName)' was not computed") }
+        guard let y = values[outputName] else {
+            throw HarsanyiError.invalidArgument("output '\(outputName)' was not computed")
+        }
         return y
     }
 
@@ -233,5 +253,7 @@ public final class ONNXModel: @unchecked Sendable {
         try Operators.evaluate(n, x, opset: opset)
     }
 
-    static func evaluate(_ n: Node, _ x: [Tensor?], opset: Int) throws -> [Tensor] { try Operators.evaluate(n, x, opset: opset) }
+    static func evaluate(_ n: Node, _ x: [Tensor?], opset: Int) throws -> [Tensor] {
+        try Operators.evaluate(n, x, opset: opset)
+    }
 }

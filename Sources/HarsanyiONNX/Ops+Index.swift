@@ -28,15 +28,21 @@ enum IndexOps {
     /// GatherND (opset 11; batch_dims from 12): indices [..., k] address slices data[b..., i_0, …, i_{k−1}, ...];
     /// output shape indices.shape[:-1] + data.shape[b + k:]. O(output).
     static func gatherND(_ n: Node, _ data: Tensor, _ indices: Tensor) throws -> Tensor {
-        let b = n.int("batch_dims", 0), q = indices.rank, r = data.rank
+        let b = n.int("batch_dims", 0)
+        let q = indices.rank
+        let r = data.rank
         guard q >= 1, let k = indices.shape.last, b >= 0, b < min(q, r), k >= 1, b + k <= r,
             Array(indices.shape.prefix(b)) == Array(data.shape.prefix(b))
         else {
-            throw ONNXError.invalid(n.name, "GatherND: indices \(indices.shape) do not fit data \(data.shape), batch_dims \(b)")
+            throw ONNXError.invalid(
+                n.name, "GatherND: indices \(indices.shape) do not fit data \(data.shape), batch_dims \(b)")
         }
-        let ds = strides(data.shape), idx = indices.asInts
-        let batches = data.shape.prefix(b).reduce(1, *), perBatch = indices.shape[b..<(q - 1)].reduce(1, *)
-        let slice = data.shape[(b + k)...].reduce(1, *), batchStride = b == 0 ? data.count : ds[b - 1]
+        let ds = strides(data.shape)
+        let idx = indices.asInts
+        let batches = data.shape.prefix(b).reduce(1, *)
+        let perBatch = indices.shape[b..<(q - 1)].reduce(1, *)
+        let slice = data.shape[(b + k)...].reduce(1, *)
+        let batchStride = b == 0 ? data.count : ds[b - 1]
         var offsets: [Int] = []
         offsets.reserveCapacity(batches * perBatch * slice)
         for bi in 0..<batches {
@@ -52,13 +58,15 @@ enum IndexOps {
     /// GatherElements (opset 11): out[i] = data[i with axis replaced by indices[i]]; output shape indices.shape.
     static func gatherElements(_ n: Node, _ data: Tensor, _ indices: Tensor) throws -> Tensor {
         guard data.rank == indices.rank, data.rank > 0 else {
-            throw ONNXError.invalid(n.name, "GatherElements: data \(data.shape) and indices \(indices.shape) differ in rank")
+            throw ONNXError.invalid(
+                n.name, "GatherElements: data \(data.shape) and indices \(indices.shape) differ in rank")
         }
         let axis = try normalizeAxis(n.int("axis", 0), rank: data.rank, node: n.name)
         for d in 0..<data.rank where d != axis && indices.shape[d] > data.shape[d] {
             throw ONNXError.invalid(n.name, "GatherElements: indices \(indices.shape) exceed data \(data.shape)")
         }
-        let ds = strides(data.shape), idx = indices.asInts
+        let ds = strides(data.shape)
+        let idx = indices.asInts
         var offsets = [Int](repeating: 0, count: indices.count)
         var pos = [Int](repeating: 0, count: indices.rank)
         for o in 0..<indices.count {
@@ -81,8 +89,10 @@ enum IndexOps {
     static func cumSum(_ n: Node, _ x: Tensor, _ axisTensor: Tensor) throws -> Tensor {
         guard axisTensor.count == 1 else { throw ONNXError.invalid(n.name, "CumSum axis must be a scalar") }
         let axis = try normalizeAxis(axisTensor.asInts[0], rank: x.rank, node: n.name)
-        let exclusive = n.int("exclusive", 0) != 0, reverse = n.int("reverse", 0) != 0
-        let length = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *)
+        let exclusive = n.int("exclusive", 0) != 0
+        let reverse = n.int("reverse", 0) != 0
+        let length = x.shape[axis]
+        let inner = x.shape[(axis + 1)...].reduce(1, *)
         let outer = x.shape.prefix(axis).reduce(1, *)
         func run<T>(_ v: [T], _ zero: T, _ add: (T, T) -> T) -> [T] {
             var out = v
@@ -113,11 +123,14 @@ enum IndexOps {
     /// elsewhere; k from the optional second input (default 0).
     static func trilu(_ n: Node, _ x: Tensor, _ kTensor: Tensor?) throws -> Tensor {
         guard x.rank >= 2 else { throw ONNXError.invalid(n.name, "Trilu needs rank >= 2, got \(x.shape)") }
-        let k = kTensor?.asInts.first ?? 0, upper = n.int("upper", 1) != 0
-        let rows = x.shape[x.rank - 2], cols = x.shape[x.rank - 1]
+        let k = kTensor?.asInts.first ?? 0
+        let upper = n.int("upper", 1) != 0
+        let rows = x.shape[x.rank - 2]
+        let cols = x.shape[x.rank - 1]
         var out = x
         for at in 0..<x.count {
-            let j = at % cols, i = (at / cols) % rows
+            let j = at % cols
+            let i = (at / cols) % rows
             if upper ? j - i < k : j - i > k {
                 if x.dtype == .float32 { out.floats[at] = 0 } else { out.ints[at] = 0 }
             }

@@ -18,17 +18,24 @@ public enum PlayerSpec: Sendable, Equatable {
     /// Parses `grid:RxC`, `features:i,j,...`, `positions:p,q,...`, `groups:FILE.json` or `words:FILE.json`.
     public static func parse(_ text: String) throws -> PlayerSpec {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw HarsanyiError.invalidArgument("--players '\(text)': expected grid:RxC, features:..., positions:..., groups:FILE or words:FILE") }
+        guard parts.count == 2 else {
+            throw HarsanyiError.invalidArgument(
+                "--players '\(text)': expected grid:RxC, features:..., positions:..., groups:FILE or words:FILE")
+        }
         func list(_ s: String) throws -> [Int] {
             try s.split(separator: ",").map {
-                guard let i = Int($0.trimmingCharacters(in: .whitespaces)), i >= 0 else { throw HarsanyiError.invalidArgument("--players: '\($0)' is not an index") }
+                guard let i = Int($0.trimmingCharacters(in: .whitespaces)), i >= 0 else {
+                    throw HarsanyiError.invalidArgument("--players: '\($0)' is not an index")
+                }
                 return i
             }
         }
         switch parts[0] {
         case "grid":
             let rc = parts[1].lowercased().split(separator: "x").compactMap { Int($0) }
-            guard rc.count == 2, rc[0] > 0, rc[1] > 0 else { throw HarsanyiError.invalidArgument("--players grid:\(parts[1]): expected RxC, e.g. grid:4x4") }
+            guard rc.count == 2, rc[0] > 0, rc[1] > 0 else {
+                throw HarsanyiError.invalidArgument("--players grid:\(parts[1]): expected RxC, e.g. grid:4x4")
+            }
             return .grid(rows: rc[0], columns: rc[1])
         case "features": return .features(try list(parts[1]))
         case "positions": return .positions(try list(parts[1]))
@@ -47,14 +54,24 @@ public enum PlayerSpec: Sendable, Equatable {
         let players: [[Int]]
         switch self {
         case .grid(let R, let C):
-            guard shape.count >= 2 else { throw HarsanyiError.invalidArgument("grid players need an image input (…, H, W), got sample shape \(shape)") }
-            let H = shape[shape.count - 2], W = shape[shape.count - 1], channels = count / (H * W)
-            guard R <= H, C <= W else { throw HarsanyiError.invalidArgument("grid \(R)x\(C) is finer than the \(H)x\(W) image") }
+            guard shape.count >= 2 else {
+                throw HarsanyiError.invalidArgument(
+                    "grid players need an image input (…, H, W), got sample shape \(shape)")
+            }
+            let H = shape[shape.count - 2]
+            let W = shape[shape.count - 1]
+            let channels = count / (H * W)
+            guard R <= H, C <= W else {
+                throw HarsanyiError.invalidArgument("grid \(R)x\(C) is finer than the \(H)x\(W) image")
+            }
             players = (0..<(R * C)).map { p in
-                let r = p / C, c = p % C
+                let r = p / C
+                let c = p % C
                 var idx: [Int] = []
                 for ch in 0..<channels {
-                    for y in (r * H / R)..<((r + 1) * H / R) { for x in (c * W / C)..<((c + 1) * W / C) { idx.append((ch * H + y) * W + x) } }
+                    for y in (r * H / R)..<((r + 1) * H / R) {
+                        for x in (c * W / C)..<((c + 1) * W / C) { idx.append((ch * H + y) * W + x) }
+                    }
                 }
                 return idx
             }
@@ -65,20 +82,31 @@ public enum PlayerSpec: Sendable, Equatable {
         case .words(let file):
             players = try Self.positions(WordPlayers(file: file, sample: sample).words, shape: shape)
         case .groups(let file):
-            guard let data = FileManager.default.contents(atPath: file) else { throw HarsanyiError.io(path: file, reason: "cannot read the players file") }
-            guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let raw = json["players"] as? [[Int]] else {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw HarsanyiError.io(path: file, reason: "cannot read the players file")
+            }
+            guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let raw = json["players"] as? [[Int]]
+            else {
                 throw HarsanyiError.badFile(path: file, reason: "expected {\"players\": [[element indices], ...]}")
             }
             players = raw
         }
         guard !players.isEmpty else { throw HarsanyiError.invalidArgument("no players") }
-        guard players.count <= Sparsifier.maxPlayers else { throw HarsanyiError.unsupported("\(players.count) players: at most \(Sparsifier.maxPlayers)") }
+        guard players.count <= Sparsifier.maxPlayers else {
+            throw HarsanyiError.unsupported("\(players.count) players: at most \(Sparsifier.maxPlayers)")
+        }
         var seen = Set<Int>()
         for (k, p) in players.enumerated() {
             guard !p.isEmpty else { throw HarsanyiError.invalidArgument("player \(k) has no elements") }
             for i in p {
-                guard i >= 0, i < count else { throw HarsanyiError.invalidArgument("player \(k): element \(i) is outside the sample (\(count) elements)") }
-                guard seen.insert(i).inserted else { throw HarsanyiError.invalidArgument("element \(i) belongs to two players") }
+                guard i >= 0, i < count else {
+                    throw HarsanyiError.invalidArgument(
+                        "player \(k): element \(i) is outside the sample (\(count) elements)")
+                }
+                guard seen.insert(i).inserted else {
+                    throw HarsanyiError.invalidArgument("element \(i) belongs to two players")
+                }
             }
         }
         return players
@@ -117,10 +145,15 @@ public enum Baseline: Sendable, Equatable {
     public static func parse(_ text: String) throws -> Baseline {
         if text == "zero" { return .zero }
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw HarsanyiError.invalidArgument("--baseline '\(text)': expected zero, value:X, mean:FILE.npy, tensor:FILE.npy or token:ID") }
+        guard parts.count == 2 else {
+            throw HarsanyiError.invalidArgument(
+                "--baseline '\(text)': expected zero, value:X, mean:FILE.npy, tensor:FILE.npy or token:ID")
+        }
         switch parts[0] {
         case "value":
-            guard let x = Float(parts[1]), x.isFinite else { throw HarsanyiError.invalidArgument("--baseline value:\(parts[1]) is not a number") }
+            guard let x = Float(parts[1]), x.isFinite else {
+                throw HarsanyiError.invalidArgument("--baseline value:\(parts[1]) is not a number")
+            }
             return .value(x)
         case "mean": return .mean(parts[1])
         case "tensor": return .tensor(parts[1])
@@ -150,7 +183,8 @@ public enum Baseline: Sendable, Equatable {
             let a = try NPY.read(f)
             guard a.count == count || (shape.count > 1 && a.count == width) else {
                 throw HarsanyiError.badFile(
-                    path: f, reason: "baseline has \(a.count) elements; the sample has \(count)"
+                    path: f,
+                    reason: "baseline has \(a.count) elements; the sample has \(count)"
                         + (shape.count > 1 ? " (or one vector of \(width))" : ""))
             }
             let v = a.floats()
@@ -165,7 +199,8 @@ public enum Baseline: Sendable, Equatable {
             }
             guard width == embedding.width, count % width == 0 else {
                 throw HarsanyiError.invalidArgument(
-                    "--baseline token:\(id): the masked tensor \(shape) is not made of \(embedding.width)-wide embeddings")
+                    "--baseline token:\(id): the masked tensor \(shape) is not made of "
+                        + "\(embedding.width)-wide embeddings")
             }
             return Array([[Float]](repeating: try embedding.row(id), count: count / width).joined())
         }

@@ -13,7 +13,9 @@ public protocol BatchRunner: AnyObject {
 }
 
 extension BatchRunner {
-    public func run(count: Int, sampleShape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> Tensor {
+    public func run(count: Int, sampleShape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws
+        -> Tensor
+    {
         var values = [Float](repeating: 0, count: count * sampleShape.reduce(1, *))
         try values.withUnsafeMutableBufferPointer { try fill($0) }
         return try run(Tensor(shape: [count] + sampleShape, floats: values))
@@ -32,7 +34,9 @@ public final class CPUSuffixRunner: BatchRunner, @unchecked Sendable {
     private var failure: String?
 
     /// The default executor: compiled unless HARSANYI_CPU_EXECUTOR=interpreter.
-    public static var compiledByDefault: Bool { ProcessInfo.processInfo.environment["HARSANYI_CPU_EXECUTOR"] != "interpreter" }
+    public static var compiledByDefault: Bool {
+        ProcessInfo.processInfo.environment["HARSANYI_CPU_EXECUTOR"] != "interpreter"
+    }
 
     public init(_ plan: SuffixPlan, compiled: Bool = CPUSuffixRunner.compiledByDefault) {
         self.plan = plan
@@ -62,9 +66,12 @@ public final class CPUSuffixRunner: BatchRunner, @unchecked Sendable {
     /// that a batch stays in a core's cache; then halved towards samples / (2 · cores), so that every core gets two
     /// batches, while a half batch still holds 256 KiB of tensors (never below 16). Tiny models (an MLP) get large
     /// batches that amortise each sgemm call; convolutional ones a few hundred.
-    public func suggestedBatch(samples: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
-                               arenaBudget: Int = 4 << 20) -> Int {
-        var batch = 256, perSample = arenaBudget / 256
+    public func suggestedBatch(
+        samples: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+        arenaBudget: Int = 4 << 20
+    ) -> Int {
+        var batch = 256
+        var perSample = arenaBudget / 256
         if let probe = program(64) {
             perSample = max(1, probe.arenaCount * MemoryLayout<Float>.size / 64)
             batch = 64
@@ -93,11 +100,15 @@ public final class CPUSuffixRunner: BatchRunner, @unchecked Sendable {
     }
 
     public func run(_ x: Tensor) throws -> Tensor {
-        guard x.dtype == .float32, let p = program(x.shape.first ?? 1), p.input.shape == x.shape else { return try plan.run(x) }
+        guard x.dtype == .float32, let p = program(x.shape.first ?? 1), p.input.shape == x.shape else {
+            return try plan.run(x)
+        }
         return try p.run { _ = $0.update(fromContentsOf: x.floats) }
     }
 
-    public func run(count: Int, sampleShape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> Tensor {
+    public func run(count: Int, sampleShape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws
+        -> Tensor
+    {
         guard let p = program(count), p.input.shape == [count] + sampleShape else {
             var values = [Float](repeating: 0, count: count * sampleShape.reduce(1, *))
             try values.withUnsafeMutableBufferPointer { try fill($0) }
@@ -131,7 +142,9 @@ public struct SuffixPlan: @unchecked Sendable {
         for n in model.steps {
             let ins = try n.inputs.map { name -> Tensor? in
                 guard !name.isEmpty else { return nil }
-                guard let t = values[name] else { throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing") }
+                guard let t = values[name] else {
+                    throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing")
+                }
                 return t
             }
             let outs = try ONNXModel.evaluatePublic(n, ins, opset: model.graph.opset)
@@ -162,13 +175,17 @@ public struct SuffixPlan: @unchecked Sendable {
             throw HarsanyiError.invalidArgument("no tensor named '\(start)' in \(model.path)")
         }
         guard value.dtype == .float32, value.shape.first == 1 else {
-            throw HarsanyiError.unsupported("masking at '\(start)': it must be a float tensor with the batch as its first axis, got shape \(value.shape)")
+            throw HarsanyiError.unsupported(
+                "masking at '\(start)': it must be a float tensor with the batch as its first axis, got shape "
+                    + "\(value.shape)")
         }
         guard downstream.contains(model.outputName) else {
             throw HarsanyiError.invalidArgument("the output '\(model.outputName)' does not depend on '\(start)'")
         }
         var fixed: [String: Tensor] = [:]
-        for n in steps { for name in n.inputs where !name.isEmpty && !downstream.contains(name) { fixed[name] = values[name] } }
+        for n in steps {
+            for name in n.inputs where !name.isEmpty && !downstream.contains(name) { fixed[name] = values[name] }
+        }
         self.steps = steps
         self.fixed = fixed
         sampleShape = Array(value.shape.dropFirst())
@@ -199,13 +216,17 @@ public struct SuffixPlan: @unchecked Sendable {
         let batch = x.shape.first ?? 1
         var values = fixed
         for (k, t) in fixed where model.constants[k] == nil && t.shape.first == 1 && batch > 1 && t.dtype == .float32 {
-            values[k] = Tensor(shape: [batch] + t.shape.dropFirst(), floats: Array([[Float]](repeating: t.floats, count: batch).joined()))
+            values[k] = Tensor(
+                shape: [batch] + t.shape.dropFirst(),
+                floats: Array([[Float]](repeating: t.floats, count: batch).joined()))
         }
         values[start] = x
         for n in steps {
             let ins = try n.inputs.map { name -> Tensor? in
                 guard !name.isEmpty else { return nil }
-                guard let t = values[name] ?? model.constants[name] else { throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing") }
+                guard let t = values[name] ?? model.constants[name] else {
+                    throw HarsanyiError.invalidArgument("node \(n.name): input '\(name)' is missing")
+                }
                 return t
             }
             let t0 = OperatorProfile.enabled ? DispatchTime.now().uptimeNanoseconds : 0
@@ -213,7 +234,9 @@ public struct SuffixPlan: @unchecked Sendable {
             if OperatorProfile.enabled { OperatorProfile.add(n.op, DispatchTime.now().uptimeNanoseconds - t0) }
             for (name, t) in zip(n.outputs, outs) where !name.isEmpty { values[name] = t }
         }
-        guard let y = values[model.outputName] else { throw HarsanyiError.invalidArgument("output '\(model.outputName)' was not computed") }
+        guard let y = values[model.outputName] else {
+            throw HarsanyiError.invalidArgument("output '\(model.outputName)' was not computed")
+        }
         return y
     }
 
@@ -227,7 +250,8 @@ public struct SuffixPlan: @unchecked Sendable {
         func constant(_ name: String?) -> Bool { name.map { model.constants[$0] != nil || fixed[$0] != nil } ?? true }
         while true {
             let users = steps.filter { $0.inputs.contains(current) }
-            guard users.count == 1, let n = users.first, n.outputs.count >= 1, n.outputs.dropFirst().allSatisfy(\.isEmpty),
+            guard users.count == 1, let n = users.first, n.outputs.count >= 1,
+                n.outputs.dropFirst().allSatisfy(\.isEmpty),
                 n.inputs.filter({ $0 == current }).count == 1, current != model.outputName
             else { break }
             let data = n.inputs.first == current
@@ -279,6 +303,8 @@ public enum OperatorProfile {
     public static func report() -> [String] {
         lock.lock()
         defer { lock.unlock() }
-        return totals.sorted { $0.value > $1.value }.map { String(format: "%@: %.1f ms", $0.key, Double($0.value) * 1e-6) }
+        return totals.sorted { $0.value > $1.value }.map {
+            String(format: "%@: %.1f ms", $0.key, Double($0.value) * 1e-6)
+        }
     }
 }

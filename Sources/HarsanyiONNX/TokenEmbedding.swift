@@ -2,8 +2,9 @@ import Foundation
 import HarsanyiCore
 
 /// The word-embedding lookup of a text model: the Gather E[ids] whose data E is a constant [V, H] table and whose
-/// indices are the model's masked input (token ids, directly or through casts and reshapes). Its output [1, L, H] is where words
-/// are masked (spec §3, text rows): a masked token's row is replaced by a baseline embedding, e.g. E[[MASK]].
+/// indices are the model's masked input (token ids, directly or through casts and reshapes). Its output [1, L, H]
+/// is where words are masked (spec §3, text rows): a masked token's row is replaced by a baseline embedding, e.g.
+/// E[[MASK]].
 public struct TokenEmbedding: Sendable {
     /// The lookup's output tensor: the mask point.
     public let output: String
@@ -57,8 +58,8 @@ public struct TokenEmbedding: Sendable {
 /// Words as players (`--players words:FILE.json`): each word lists the token positions it spans, since a word may
 /// be several sub-word tokens. File: {"words": [[p, ...], ...], "labels": ["word", ...], "special_ids": [id, ...]};
 /// labels and special_ids are optional. For several sentences (a batch of ids), "samples": [{"words": ..., "labels":
-/// ...}, ...] gives each its own words (sample i of the batch takes entry i). Tokens in no word stay present (background); special tokens ([CLS], [SEP],
-/// BOS, [PAD]) are never players.
+/// ...}, ...] gives each its own words (sample i of the batch takes entry i). Tokens in no word stay present
+/// (background); special tokens ([CLS], [SEP], BOS, [PAD]) are never players.
 public struct WordPlayers: Sendable {
     public let words: [[Int]]
     public let labels: [String]?
@@ -74,7 +75,8 @@ public struct WordPlayers: Sendable {
         }
         if let samples = json["samples"] as? [[String: Any]] {
             guard sample >= 0, sample < samples.count else {
-                throw HarsanyiError.badFile(path: file, reason: "lists words for \(samples.count) samples, not for \(sample)")
+                throw HarsanyiError.badFile(
+                    path: file, reason: "lists words for \(samples.count) samples, not for \(sample)")
             }
             let special = json["special_ids"]
             json = samples[sample]

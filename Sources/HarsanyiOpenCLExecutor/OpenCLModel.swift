@@ -41,9 +41,14 @@ public final class OpenCLModel: @unchecked Sendable, BatchRunner {
         /// A MaxPool/AveragePool that alone reads a Conv output is planned with the Conv: `conv_vec_pool*` pools in
         /// the kernel when its windows lie inside the conv output; otherwise the two run one after the other.
         public var fusePools: Bool
+        /// Attention chains (MatMul, scale, masks, Softmax, MatMul) run as one kernel (`OpenCLModelAttention.swift`).
+        /// Default: on, unless HARSANYI_FUSED_ATTENTION=0 (for A/B comparisons).
+        public var fuseAttention: Bool
 
         public init(fuseRelu: Bool = true, foldBatchNorm: Bool = true, directConvBelowChannels: Int = 16, channelVectors: Bool = true,
-                    fusePools: Bool = true) {
+                    fusePools: Bool = true,
+                    fuseAttention: Bool = ProcessInfo.processInfo.environment["HARSANYI_FUSED_ATTENTION"] != "0") {
+            self.fuseAttention = fuseAttention
             self.fuseRelu = fuseRelu
             self.foldBatchNorm = foldBatchNorm
             self.directConvBelowChannels = directConvBelowChannels

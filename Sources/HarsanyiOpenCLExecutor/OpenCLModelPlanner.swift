@@ -192,10 +192,27 @@ final class Planner {
         for (name, t) in model.constants { values[name] = .host(t) }
         if model.gemmTiles == nil { model.gemmTiles = try backend.gemmTiles() }
 
+        var deferred: [Int: AttentionChain] = [:]  // attention chains by their last step (OpenCLModelAttention)
+        var skipped = Set<Int>()
         for (i, n) in model.steps.enumerated() {
+            if skipped.contains(i) {
+                if let c = deferred[i] {
+                    try planAttention(c)
+                    for name in c.inputs(model.steps) where lastUse[name] == i { release(name) }
+                    for name in n.outputs where !name.isEmpty && lastUse[name] == nil { release(name) }
+                }
+                continue
+            }
             let present = n.inputs.filter { !$0.isEmpty }
             for name in present where values[name] == nil { throw invalid(n, "input '\(name)' is missing") }
             let allHost = present.allSatisfy { if case .host? = values[$0] { return true } else { return false } }
+            if !allHost, n.op == "MatMul", let c = attentionChain(at: i) {
+                let last = c.steps.last!
+                deferred[last] = c
+                skipped.formUnion(c.steps)
+                for name in c.inputs(model.steps) { lastUse[name] = max(lastUse[name] ?? 0, last) }
+                continue
+            }
             if allHost {
                 // Shape arithmetic and other constant work: the CPU operator, once per plan. A Relu fused into this
                 // node (`__relu`, `__relu_in`, see OpenCLModel.fuseRelus) is applied here, since the CPU operator

@@ -44,7 +44,8 @@ struct BaselineLearnerTests {
     func gradient() throws {
         let x = try Self.sample()
         let draws = try Self.draws()
-        let points = try Self.rows("baseline_points"), grads = try Self.rows("baseline_grad")
+        let points = try Self.rows("baseline_points")
+        let grads = try Self.rows("baseline_grad")
         let losses = try Self.c.reference("baseline_loss")
         for k in 0..<2 {
             let (l, g) = try BaselineLearner.lossAndGradient(
@@ -75,7 +76,8 @@ struct BaselineLearnerTests {
 
     @Test("draws are disjoint, cover only the words, and depend on the seed only")
     func draws() {
-        var a = SplitMix64(seed: 3), b = SplitMix64(seed: 3)
+        var a = SplitMix64(seed: 3)
+        var b = SplitMix64(seed: 3)
         let d = BaselineLearner.draws(count: 50, words: 9, rng: &a)
         #expect(d == BaselineLearner.draws(count: 50, words: 9, rng: &b))
         for x in d {

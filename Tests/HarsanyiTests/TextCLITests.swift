@@ -8,9 +8,10 @@ import Testing
 /// bad input as one line, exit 1, nothing written.
 @Suite("extract on language models", .enabled(if: CLI.available, "the harsanyi binary is not built"))
 struct TextCLITests {
-    static func args(_ c: TextCase, out: String, backend: String = "cpu", ids: String? = nil, mask: String? = nil,
-                     words: String? = nil, baseline: String = "token:4") -> [String]
-    {
+    static func args(
+        _ c: TextCase, out: String, backend: String = "cpu", ids: String? = nil, mask: String? = nil,
+        words: String? = nil, baseline: String = "token:4"
+    ) -> [String] {
         var a = [
             "extract", "--model", c.url(c.exporter + ".onnx"), "--input", ids ?? c.url("input_ids.npy"),
             "--input", "attention_mask=" + (mask ?? c.url("attention_mask.npy")),
@@ -49,8 +50,9 @@ struct TextCLITests {
             let summary = try String(contentsOfFile: "\(out)/summary.json", encoding: .utf8)
             #expect(summary.contains("\"target\" : \(y)") || summary.contains("\"target\": \(y)"), "\(summary)")
             let figure = try String(contentsOfFile: "\(out)/figure.svg", encoding: .utf8)
-            #expect(figure.contains("wonderful") || figure.contains("terrible") || figure.contains("not"),
-                    "\(c.testDescription): the figure names no word")
+            #expect(
+                figure.contains("wonderful") || figure.contains("terrible") || figure.contains("not"),
+                "\(c.testDescription): the figure names no word")
         }
     }
 
@@ -86,7 +88,8 @@ struct TextCLITests {
         let c = TextCase(family: "bert", exporter: "legacy17")
         let ids = try c.npy("input_ids.npy").ints.map { Int($0) }
         try Self.writeInts(ids.dropLast() + [500], shape: [1, ids.count], to: "\(dir)/oov.npy")
-        try Self.writeInts([Int](repeating: 1, count: ids.count - 1), shape: [1, ids.count - 1], to: "\(dir)/short.npy")
+        try Self.writeInts(
+            [Int](repeating: 1, count: ids.count - 1), shape: [1, ids.count - 1], to: "\(dir)/short.npy")
         try AtomicFile.write(#"{"words": [[1], [2, 40]]}"#, to: "\(dir)/beyond.json")
         try AtomicFile.write(#"{"words": [[0, 1], [2]], "special_ids": [2, 3]}"#, to: "\(dir)/cls.json")
         let out = "\(dir)/r"

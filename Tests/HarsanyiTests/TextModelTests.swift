@@ -201,6 +201,40 @@ struct TextModelOpenCLTests {
         try c.checkMasked(f, v: v.map { $0 - v[0] }, label: "OpenCL")
     }
 
+    /// Every Softmax of the fixtures sits in an attention chain: with fusion, each runs as one `attention` launch
+    /// and the masked rows equal those of the node-by-node plan (same sums in the same order up to the GEMM's
+    /// blocking: 1e-5 of the largest logit).
+    @Test("attention chains fused into one kernel, same rows as node by node", arguments: TextCase.all)
+    func fusedAttention(_ c: TextCase) throws {
+        let m = try c.model()
+        let ids = try c.npy("input_ids.npy")
+        let plan = try SuffixPlan(model: m, start: try TokenEmbedding(model: m).output, sample: ids)
+        let fused = try OpenCLModel(suffix: plan, backend: Self.backend)
+        let plain = try OpenCLModel(
+            suffix: plan, backend: Self.backend, options: OpenCLModel.Options(fuseAttention: false))
+        let softmaxes = plan.steps.filter { $0.op == "Softmax" }.count
+        let how = try fused.explain([
+            fused.inputNames[0]: Tensor(shape: [1] + plan.sampleShape, floats: plan.sampleValue)
+        ])
+        .map(\.how)
+        #expect(how.filter { $0.contains("nn_attention.attention") }.count == softmaxes, "\(c.testDescription)")
+        #expect(!how.contains { $0.contains("softmax") }, "\(c.testDescription): a softmax ran unfused")
+        var rng = SplitMix64(seed: 11)
+        let rows = 8
+        let size = plan.sampleValue.count
+        var x = [Float](repeating: 0, count: rows * size)
+        for r in 0..<rows {
+            for i in 0..<size {
+                x[r * size + i] = plan.sampleValue[i] * Float(Double.random(in: 0.5..<1.5, using: &rng))
+            }
+        }
+        let batch = Tensor(shape: [rows] + plan.sampleShape, floats: x)
+        let want = try plain.run(batch).asFloats.map(Double.init)
+        expectClose(
+            try fused.run(batch).asFloats, want, tolerance: 1e-5 * max(1, want.map(abs).max() ?? 0),
+            "\(c.testDescription) fused vs node by node (seed 11)")
+    }
+
     @Test("encoders: a padded sentence and 128 and 512 tokens", arguments: TextCase.all.filter { !$0.decoder })
     func lengths(_ c: TextCase) throws {
         var variants = [("_padded", "plain_logits_padded")]
