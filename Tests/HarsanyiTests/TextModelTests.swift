@@ -26,6 +26,11 @@ struct TextCase: CustomTestStringConvertible, Sendable {
     }.filter { FileManager.default.fileExists(atPath: $0.url($0.exporter + ".onnx")) }
 
     var decoder: Bool { Self.decoders.contains(family) }
+    /// Encoders' other samples (file suffix, reference key): a padded sentence; BERT also 128 and 512 tokens.
+    var lengthVariants: [(suffix: String, key: String)] {
+        [("_padded", "plain_logits_padded")]
+            + (family == "bert" ? [("_len128", "plain_logits_len128"), ("_len512", "plain_logits_len512")] : [])
+    }
     func url(_ file: String) -> String { Self.dir.appendingPathComponent(family).appendingPathComponent(file).path }
     func npy(_ file: String) throws -> Tensor { Tensor(npy: try NPY.read(url(file))) }
     func reference(_ key: String) throws -> [Double] { try NPY.read(url("ref/\(key).npy")).doubles() }
@@ -144,9 +149,7 @@ struct TextModelTests {
         "encoders: a padded sentence and sequences of 128 and 512 tokens",
         arguments: TextCase.all.filter { !$0.decoder })
     func lengths(_ c: TextCase) throws {
-        var variants = [("_padded", "plain_logits_padded")]
-        if c.family == "bert" { variants += [("_len128", "plain_logits_len128"), ("_len512", "plain_logits_len512")] }
-        for (suffix, key) in variants {
+        for (suffix, key) in c.lengthVariants {
             let want = try c.reference(key)
             let m = try c.model(suffix: suffix)
             let ids = try c.npy("input_ids\(suffix).npy")
@@ -237,9 +240,7 @@ struct TextModelOpenCLTests {
 
     @Test("encoders: a padded sentence and 128 and 512 tokens", arguments: TextCase.all.filter { !$0.decoder })
     func lengths(_ c: TextCase) throws {
-        var variants = [("_padded", "plain_logits_padded")]
-        if c.family == "bert" { variants += [("_len128", "plain_logits_len128"), ("_len512", "plain_logits_len512")] }
-        for (suffix, key) in variants {
+        for (suffix, key) in c.lengthVariants {
             let want = try c.reference(key)
             let m = try c.model(suffix: suffix)
             let ids = try c.npy("input_ids\(suffix).npy")
