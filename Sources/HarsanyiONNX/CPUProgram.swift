@@ -20,7 +20,9 @@ import HarsanyiCore
 ///     column pass; otherwise precomputed taps; a Relu right before a MaxPool is applied to the pooled output),
 ///     GlobalAveragePool, Transpose, Concat, and views (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout)
 ///     that only rename an arena region.
-///   - Anything else (Softmax, reductions, Gather, ...) goes through the interpreter on copies of its inputs.
+///   - Transformer layers (`CPUProgram+Transformer.swift`): LayerNormalization over trailing axes, Softmax over
+///     contiguous rows, MatMul of two arena tensors (one sgemm per batch matrix).
+///   - Anything else (reductions, Gather, Where, ...) goes through the interpreter on copies of its inputs.
 /// The results are the interpreter's up to float rounding (the folded BatchNorm, fused bias and summation order
 /// round differently); tests hold both to onnxruntime's outputs. Cost per batch: the arithmetic, no allocation.
 final class CPUProgram: @unchecked Sendable {
@@ -466,6 +468,53 @@ final class CPUProgram: @unchecked Sendable {
                         for o in 0..<outer { (d + o * total + at).update(from: s + o * inner, count: inner) }
                         at += inner
                     }
+                }))
+            case "MatMul" where slots[n.inputs[0]] != nil && slots[n.inputs[1]] != nil:
+                guard let (g, m, k, cols, shared) = Self.batchedMatMulShape(shape(n.inputs[0]), shape(n.inputs[1]))
+                else {
+                    try fallback(n, &slots)
+                    continue
+                }
+                let a = slots[n.inputs[0]]!, b = slots[n.inputs[1]]!
+                let y = allocate(outT.shape)
+                slots[outName] = y
+                kernels.append(("MatMul", { p in
+                    Self.batchedMatMulKernel(
+                        a: p + a.offset, b: p + b.offset, y: p + y.offset, batches: g, m: m, k: k, n: cols,
+                        sharedB: shared)
+                }))
+            case "Softmax" where slots[n.inputs[0]] != nil, "LogSoftmax" where slots[n.inputs[0]] != nil:
+                // Rows are contiguous when the axis is the last (from opset 13) or always (before: trailing axes).
+                let opset = model.graph.opset, rank = outT.rank
+                let axis = try normalizeAxis(n.int("axis", opset >= 13 ? -1 : 1), rank: rank, node: n.name)
+                guard opset < 13 || axis == rank - 1 else {
+                    try fallback(n, &slots)
+                    continue
+                }
+                let x = slots[n.inputs[0]]!, y = allocate(outT.shape)
+                slots[outName] = y
+                let width = outT.shape[axis...].reduce(1, *), rows = outT.count / max(width, 1)
+                let log = n.op == "LogSoftmax"
+                kernels.append((n.op, { p in
+                    Self.softmaxKernel(x: p + x.offset, y: p + y.offset, rows: rows, n: width, log: log)
+                }))
+            case "LayerNormalization" where slots[n.inputs[0]] != nil:
+                let axis = try normalizeAxis(n.int("axis", -1), rank: outT.rank, node: n.name)
+                let block = outT.shape[axis...].reduce(1, *)
+                let scale = n.input(1).flatMap { slots[$0] == nil ? values[$0] ?? model.constants[$0] : nil }
+                let bias = n.input(2).map { slots[$0] == nil ? values[$0] ?? model.constants[$0] : nil }
+                let statsRead = n.outputs.dropFirst().contains { !$0.isEmpty && readers[$0] != nil }
+                guard let scale, scale.count == block, bias.map({ $0?.count == block }) ?? true, !statsRead else {
+                    try fallback(n, &slots)
+                    continue
+                }
+                let x = slots[n.inputs[0]]!, y = allocate(outT.shape)
+                slots[outName] = y
+                let g = constantFloats(scale.asFloats), beta = (bias ?? nil).map { constantFloats($0.asFloats) }
+                let eps = Double(n.float("epsilon", 1e-5)), rows = outT.count / max(block, 1)
+                kernels.append(("LayerNormalization", { p in
+                    Self.layerNormKernel(
+                        x: p + x.offset, y: p + y.offset, rows: rows, block: block, scale: g, bias: beta, epsilon: eps)
                 }))
             default:
                 try fallback(n, &slots)
