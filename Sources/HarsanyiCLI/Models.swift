@@ -443,7 +443,7 @@ struct BenchForward: ParsableCommand {
                     var elapsed = 0.0
                     repeat {
                         done += try step()
-                        if done % (batchCount * 8) == 0 { try drain() }
+                        if done % (batchCount * 2) == 0 { try drain() }  // two batches in flight at most
                         elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
                     } while elapsed < seconds
                     try drain()
