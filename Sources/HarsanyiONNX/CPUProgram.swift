@@ -316,6 +316,9 @@ final class CPUProgram: @unchecked Sendable {
                                  beta: 0, p + y.offset, ldc: nOut)
                 }))
             case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip",
+                "Pow" where n.inputs.count == 2 && slots[n.inputs[1]] == nil
+                    && (values[n.inputs[1]] ?? model.constants[n.inputs[1]])?.count == 1
+                    && slots[n.inputs[0]]?.count == outT.count,
                 _ where Operators.table[n.op]?.pointwise != nil:
                 guard let x = slots[n.inputs[0]], n.op != "Clip" || values[n.inputs[0]]?.dtype == .float32 else {
                     try fallback(n, &slots)
@@ -340,6 +343,9 @@ final class CPUProgram: @unchecked Sendable {
                     f = { $0 >= 0 ? $0 : alpha * $0 }
                 case "Sigmoid": f = Elementwise.sigmoid
                 case "Tanh": f = { Foundation.tanh($0) }
+                case "Pow":  // a constant exponent (GPT-2's GELU, RMSNorm): as the reference computes it
+                    let e = (values[n.inputs[1]] ?? model.constants[n.inputs[1]])!.asFloats[0]
+                    f = e == 2 ? { $0 * $0 } : e == 1 ? { $0 } : { Float(Foundation.pow(Double($0), Double(e))) }
                 case "Clip":
                     let opset = model.graph.opset
                     let lo = opset >= 11 ? n.input(1).flatMap { values[$0] ?? model.constants[$0] }?.asFloats.first ?? -.infinity : n.float("min", -.infinity)

@@ -78,7 +78,7 @@ enum MathOps {
             let alpha = n.float("alpha", 1)
             return { $0 > alpha ? $0 : 0 }
         },
-        Operator("Neg") { _, x, _ in
+        Operator("Neg", pointwise: { _ in { -$0 } }) { _, x, _ in
             let t = try x[0]
             return [
                 t.dtype == .int64 ? Tensor(shape: t.shape, ints: t.ints.map { 0 &- $0 }) : Elementwise.unary(t) { -$0 }
