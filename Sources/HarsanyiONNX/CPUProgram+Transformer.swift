@@ -47,6 +47,22 @@ extension CPUProgram {
         }
     }
 
+    /// ReduceMean over the last axis (RMSNorm's mean of squares): Σ in Double as the reference. O(rows · n).
+    static func rowMeanKernel(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+        for r in 0..<rows {
+            var acc = 0.0
+            for j in 0..<n { acc += Double(x[r * n + j]) }
+            y[r] = Float(acc / Double(n))
+        }
+    }
+
+    /// Whether `n` only moves the elements of its first input, an arena tensor, by a pattern its other inputs
+    /// (constants or shape values) fix: Slice, Split, Expand, Tile, Gather by constant indices.
+    static func movesArenaData(_ n: Node, _ slots: [String: Slot]) -> Bool {
+        guard let data = n.inputs.first, slots[data] != nil else { return false }
+        return n.inputs.dropFirst().allSatisfy { $0.isEmpty || slots[$0] == nil }
+    }
+
     /// Batched MatMul of two arena tensors [G, m, k] × [G, k, n] → [G, m, n] (leading axes equal, or the right
     /// operand 2-D and shared): one sgemm per batch matrix. O(G·m·k·n).
     static func batchedMatMulKernel(

@@ -475,6 +475,39 @@ final class CPUProgram: @unchecked Sendable {
                         at += inner
                     }
                 }))
+            case "Slice" where Self.movesArenaData(n, slots), "Split" where Self.movesArenaData(n, slots),
+                "Expand" where Self.movesArenaData(n, slots), "Tile" where Self.movesArenaData(n, slots),
+                "Gather" where Self.movesArenaData(n, slots):
+                // Data movement by a table made once: the reference run on the input's flat indices (int64 data
+                // through the same `take`) says where each output element comes from.
+                let x = slots[n.inputs[0]]!
+                var ins: [Tensor?] = n.inputs.map { $0.isEmpty ? nil : values[$0] ?? model.constants[$0] }
+                ins[0] = Tensor(shape: x.shape, ints: (0..<Int64(x.count)).map { $0 })
+                let outs = try ONNXModel.evaluate(n, ins, opset: model.graph.opset)
+                for (k, name) in n.outputs.enumerated() where !name.isEmpty && (k == 0 || readers[name] != nil) {
+                    let table = constantInts(outs[k].ints.map { Int($0) })
+                    let y = allocate(outs[k].shape)
+                    slots[name] = y
+                    let count = y.count
+                    kernels.append((n.op, { p in
+                        let s = p + x.offset, d = p + y.offset
+                        for j in 0..<count { d[j] = s[table[j]] }
+                    }))
+                }
+            case "ReduceMean" where slots[n.inputs[0]] != nil:
+                let rank = shape(n.inputs[0]).count, opset = model.graph.opset
+                let listed = opset >= 18 ? n.input(1).flatMap { values[$0] ?? model.constants[$0] }?.asInts : n.ints("axes")
+                guard let axes = listed, axes.count == 1, (try? normalizeAxis(axes[0], rank: rank, node: n.name)) == rank - 1
+                else {
+                    try fallback(n, &slots)
+                    continue
+                }
+                let x = slots[n.inputs[0]]!, y = allocate(outT.shape)
+                slots[outName] = y
+                let width = x.shape.last ?? 1, rows = y.count
+                kernels.append(("ReduceMean", { p in
+                    Self.rowMeanKernel(x: p + x.offset, y: p + y.offset, rows: rows, n: width)
+                }))
             case "MatMul" where slots[n.inputs[0]] != nil && slots[n.inputs[1]] != nil:
                 guard let (g, m, k, cols, shared) = Self.batchedMatMulShape(shape(n.inputs[0]), shape(n.inputs[1]))
                 else {
