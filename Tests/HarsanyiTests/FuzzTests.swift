@@ -519,7 +519,9 @@ struct FuzzTests {
     }
 
     @Test("mutated .npy files are read or refused with a HarsanyiError, never a trap")
-    func npy() throws {
+    func npy() throws { try MemoryHeavy.exclusive { try npyFuzz() } }
+
+    func npyFuzz() throws {
         let seeds = try Fuzz.npySeeds()
         let rss = Fuzz.peakResident()
         var refused = 0
@@ -553,7 +555,9 @@ struct FuzzTests {
     }
 
     @Test("mutated .onnx models load, run or are refused with a HarsanyiError, never a trap")
-    func onnx() throws {
+    func onnx() throws { try MemoryHeavy.exclusive { try onnxFuzz() } }
+
+    func onnxFuzz() throws {
         let files = Fuzz.onnxSeedFiles()
         let seeds = try files.map { try FileIO.read(Fuzz.fixtures.appendingPathComponent($0).path) }
         let models = try seeds.map { try Onnx_ModelProto(serializedBytes: $0) }

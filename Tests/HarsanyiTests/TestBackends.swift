@@ -52,3 +52,15 @@ func expectClose<T: BinaryFloatingPoint>(
 func transformTolerance(n: Int, epsilon: Double) -> Double {
     8 * Double(max(n, 1)) * epsilon * pow(2, Double(n) / 2)
 }
+
+/// Tests that use or measure much memory run one at a time, across suites: the fuzz tests' peak-memory checks read
+/// the whole process's peak (getrusage), which a concurrently running n = 24 or 26 transform case (up to 3 GiB)
+/// would raise. `.serialized` orders tests within one suite only; this lock orders these few across suites.
+enum MemoryHeavy {
+    private static let lock = NSLock()
+    static func exclusive<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}

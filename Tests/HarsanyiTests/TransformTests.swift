@@ -157,7 +157,7 @@ struct TransformReferenceTests {
         .enabled(if: !TestBackends.hasOpenCL, "an OpenCL device is visible: the CPU path is checked with it below"),
         arguments: SubsetTransform.allCases, largeN)
     func cpuLarge(kind: SubsetTransform, n: Int) throws {
-        try checkTransform([("cpu", TestBackends.cpu)], kind, n: n)
+        try MemoryHeavy.exclusive { try checkTransform([("cpu", TestBackends.cpu)], kind, n: n) }
     }
 
     @Test(
@@ -165,9 +165,11 @@ struct TransformReferenceTests {
         .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason), .enabled(if: optimisedBuild, largeSkip),
         arguments: SubsetTransform.allCases, largeN)
     func allLarge(kind: SubsetTransform, n: Int) throws {
-        try checkTransform(
-            [("cpu", TestBackends.cpu)] + TransformStyle.allCases.map { ("opencl/\($0)", TestBackends.opencl($0)) },
-            kind, n: n)
+        try MemoryHeavy.exclusive {
+            try checkTransform(
+                [("cpu", TestBackends.cpu)] + TransformStyle.allCases.map { ("opencl/\($0)", TestBackends.opencl($0)) },
+                kind, n: n)
+        }
     }
 
     @Test(
@@ -214,6 +216,6 @@ struct CrossBackendTests {
         "bit-identical at n = 24", .enabled(if: TestBackends.hasOpenCL, TestBackends.skipReason),
         .enabled(if: optimisedBuild, largeSkip), arguments: SubsetTransform.allCases)
     func bitIdenticalAt24(kind: SubsetTransform) throws {
-        try bitIdenticalAcrossBackends(kind: kind, n: 24)
+        try MemoryHeavy.exclusive { try bitIdenticalAcrossBackends(kind: kind, n: 24) }
     }
 }
