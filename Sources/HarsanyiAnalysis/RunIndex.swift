@@ -104,7 +104,7 @@ public struct RunIndex {
         return nil
     }
 
-    static func canonical(_ value: Any) -> String {
+    public static func canonical(_ value: Any) -> String {
         guard JSONSerialization.isValidJSONObject([value]),
             let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])
         else { return "\(value)" }

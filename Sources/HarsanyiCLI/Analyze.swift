@@ -7,7 +7,10 @@ import HarsanyiPlot
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Studies across the samples of dataset runs (made by `harsanyi extract --indices/--all/...`).",
-        subcommands: [AnalyzeOrders.self, AnalyzeGeneralization.self, AnalyzeTransfer.self, AnalyzeBound.self])
+        subcommands: [
+            AnalyzeOrders.self, AnalyzeGeneralization.self, AnalyzeTransfer.self, AnalyzeBound.self, AnalyzeShared.self,
+            AnalyzeDynamics.self,
+        ])
 }
 
 /// The salient rule of an analysis (spec §6), shared by the analyze subcommands.

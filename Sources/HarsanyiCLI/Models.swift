@@ -71,13 +71,7 @@ struct Extract: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let rule = try engine.rule()
-            guard ["present", "masked"].contains(background) else {
-                throw HarsanyiError.invalidArgument("--background must be present or masked")
-            }
-            guard !(keepEmpty && subtractEmpty) else {
-                throw HarsanyiError.invalidArgument("--keep-empty and --subtract-empty contradict")
-            }
+            let rule = try checkedRule()
             if dataset.active {
                 try DatasetRun(extract: self, rule: rule).run()
                 return
@@ -99,6 +93,17 @@ struct Extract: ParsableCommand {
                 throw HarsanyiError.io(path: path, reason: "cannot write the figure")
             }
         }
+    }
+
+    /// The salient rule, after the checks every extraction (single, dataset, dynamics) shares.
+    func checkedRule() throws -> SalientRule {
+        guard ["present", "masked"].contains(background) else {
+            throw HarsanyiError.invalidArgument("--background must be present or masked")
+        }
+        guard !(keepEmpty && subtractEmpty) else {
+            throw HarsanyiError.invalidArgument("--keep-empty and --subtract-empty contradict")
+        }
+        return try engine.rule()
     }
 
     /// What the backend must hold for n players: v, I_and, I_or, p, q and the optimisers' state (11 vectors).

@@ -155,6 +155,15 @@ public final class CPUBackend: ComputeBackend, Sendable {
         }
     }
 
+    public func kronecker(_ m: KroneckerFactor, _ buffer: DeviceBuffer, n: Int) throws {
+        let b = try cpu(buffer)
+        guard b.count == 1 << n else { throw HarsanyiError.invalidArgument("a Kronecker pass over n = \(n) needs 2^\(n) values") }
+        switch b.precision {
+        case .float32: m.apply(b.typed(Float.self), n: n)
+        case .float64: m.apply(b.typed(Double.self), n: n)
+        }
+    }
+
     public func fixFirst(_ buffer: DeviceBuffer, scratch: DeviceBuffer, c0: Double, c1: Double) throws {
         let b = try cpu(buffer)
         switch b.precision {

@@ -38,6 +38,9 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func copyElement(from source: DeviceBuffer, at sourceIndex: Int, to destination: DeviceBuffer, at destinationIndex: Int) throws
     /// a[i] ← scale · a[count − 1 − i] + Σ_{j ∈ scratchMask} scratch[j], for all i at once.
     func reverseAffine(_ buffer: DeviceBuffer, scale: Double, scratch: DeviceBuffer, scratchMask: Int) throws
+    /// (⊗_i m)·a in place for a 2 × 2 factor m applied along every one of the n bits (count 2^n): n passes,
+    /// O(n·2^n) operations (`Kernels/kronecker.cl`).
+    func kronecker(_ m: KroneckerFactor, _ buffer: DeviceBuffer, n: Int) throws
     /// a[0] ← c0 · a[0] + c1 · scratch[0].
     func fixFirst(_ buffer: DeviceBuffer, scratch: DeviceBuffer, c0: Double, c1: Double) throws
     /// Waits until all enqueued work is done.

@@ -58,6 +58,21 @@ extension OpenCLBackend {
         }
     }
 
+    /// One `kron_pass` launch per bit (2^(n−1) work items each).
+    public func kronecker(_ m: KroneckerFactor, _ buffer: DeviceBuffer, n: Int) throws {
+        let b = try cl(buffer)
+        guard b.count == 1 << n, n >= 1 else {
+            if b.count == 1 << n { return }
+            throw HarsanyiError.invalidArgument("a Kronecker pass over n = \(n) needs 2^\(n) values, got \(b.count)")
+        }
+        try locked {
+            for bit in 0..<n {
+                try launch("kronecker", "kron_pass", precision: b.precision, global: b.count / 2,
+                           [.buffer(b), .uint(UInt32(bit)), .real(m.c00), .real(m.c01), .real(m.c10), .real(m.c11)])
+            }
+        }
+    }
+
     public func fixFirst(_ buffer: DeviceBuffer, scratch: DeviceBuffer, c0: Double, c1: Double) throws {
         let b = try cl(buffer), s = try cl(scratch)
         try locked {
