@@ -9,9 +9,9 @@ import Foundation
 /// 2" when that minimum is the last epoch (h still falling) and "no phase 1" when it is the first. Robustness: the
 /// boundary is recomputed for kHigh ± 1 and windows 1, 3 and 5, and the spread of those nine answers reported.
 ///
-/// **Loss gap.** g_e = test loss − train loss, smoothed alike. The gap opens at the last epoch up to the gap's
-/// maximum where the smoothed gap is still within `openFraction` (10 %) of its range above its minimum: from
-/// there on it widens for good. The test-loss minimum (early stopping's epoch) is reported beside it.
+/// **Loss gap.** g_e = test loss − train loss. The gap opens at the breakpoint of a flat-then-rising hinge fitted
+/// to it up to its (smoothed) maximum: from there on it widens. The test-loss minimum (early stopping's epoch) is
+/// reported beside it.
 ///
 /// - Complexity: O(E·window) per series of E epochs.
 public enum PhaseBoundary {
@@ -62,15 +62,29 @@ public enum PhaseBoundary {
         return out
     }
 
-    public static let openFraction = 0.1
-
-    /// Where the loss gap opens (index into the epochs), or nil when it never widens (its maximum is at its start).
-    public static func gapOpening(train: [Double], test: [Double], window: Int) -> Int? {
-        let gap = movingMedian(zip(test, train).map { $0 - $1 }, window: window)
-        guard let top = gap.max(), let peak = gap.firstIndex(of: top), peak > 0 else { return nil }
-        let low = gap[0...peak].min()!
-        guard top > low else { return nil }
-        let level = low + openFraction * (top - low)
-        return (0...peak).last { gap[$0] <= level }
+    /// Where the loss gap opens (index into the epochs), or nil when it never widens (its smoothed maximum is at
+    /// the first epoch). A hinge g(x) = c + s·max(0, x − x_b) is fitted by least squares to the raw gap over the
+    /// epochs up to the smoothed gap's maximum, for every breakpoint b before it; the b with the smallest squared
+    /// error (and s > 0) is the opening. O(E²).
+    public static func gapOpening(epochs: [Double], train: [Double], test: [Double], window: Int) -> Int? {
+        let raw = zip(test, train).map { $0 - $1 }
+        let smooth = movingMedian(raw, window: window)
+        guard let top = smooth.max(), let peak = smooth.firstIndex(of: top), peak > 0 else { return nil }
+        var best: (b: Int, sse: Double)? = nil
+        for b in 0..<peak {
+            let h = (0...peak).map { max(0, epochs[$0] - epochs[b]) }
+            let y = Array(raw[0...peak])
+            let m = Double(peak + 1)
+            let (sh, shh) = (h.reduce(0, +), h.reduce(0) { $0 + $1 * $1 })
+            let (sy, shy) = (y.reduce(0, +), zip(h, y).reduce(0) { $0 + $1.0 * $1.1 })
+            let det = m * shh - sh * sh
+            guard det > 0 else { continue }
+            let slope = (m * shy - sh * sy) / det
+            let c = (sy - slope * sh) / m
+            guard slope > 0 else { continue }
+            let sse = zip(h, y).reduce(0) { $0 + pow($1.1 - c - slope * $1.0, 2) }
+            if best == nil || sse < best!.sse - 1e-15 * max(1, sse) { best = (b, sse) }
+        }
+        return best?.b
     }
 }

@@ -45,12 +45,16 @@ public struct SharedInteractions {
         public var distinctiveCount: [Double]
     }
 
+    /// Relative size below which |I| is numerically zero in the top-k ranking.
+    public static let zeroFraction = 1e-9
+
     public let n: Int
     public let models: Int
     public let tau: Double
     /// τ_i per model.
     public let thresholds: [Double]
-    public let ratios: [Double] = (1...9).map { Double($0) * 0.05 }
+    /// r = 0.05…0.45 where k = ⌊r·2^n⌋ ≥ 1.
+    public let ratios: [Double]
     /// s_and(r), s_or(r) of the joint and of the single-model extractions.
     public let jointAnd: [Double], jointOr: [Double], singleAnd: [Double], singleOr: [Double]
     public let orders: [OrderRow]
@@ -65,6 +69,8 @@ public struct SharedInteractions {
         let thresholds = given ?? Self.modelThresholds(samples, models: m, tau: tau)
         self.thresholds = thresholds
         let count = 1 << n
+        let ratios = (1...9).map { Double($0) * 0.05 }.filter { Int($0 * Double(count)) >= 1 }
+        self.ratios = ratios
         func overlap(_ op: Int, joint: Bool, _ r: Double) -> Double {
             let k = Int(r * Double(count))
             guard k > 0, !samples.isEmpty else { return 0 }
@@ -72,7 +78,11 @@ public struct SharedInteractions {
             for s in samples {
                 var common: Set<Int>? = nil
                 for i in 0..<m {
-                    let values = (0..<count).map { abs(s.value(i, op * count + $0, joint: joint)) }
+                    // |I| below 1e-9 of the sample's largest counts as 0, so that round-off does not order the
+                    // zeros (ties go to the lower index).
+                    var values = (0..<count).map { abs(s.value(i, op * count + $0, joint: joint)) }
+                    let floor = Self.zeroFraction * (values.max() ?? 0)
+                    for j in values.indices where values[j] <= floor { values[j] = 0 }
                     let top = Set(values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(k))
                     common = common.map { $0.intersection(top) } ?? top
                 }

@@ -46,7 +46,9 @@ struct DynamicsStudy {
         boundary = PhaseBoundary.boundary(highShare, window: window)
         variants = PhaseBoundary.variants(strength, n: n, kHigh: k)
         self.losses = losses
-        gapOpening = losses.flatMap { PhaseBoundary.gapOpening(train: $0[0], test: $0[1], window: window) }
+        gapOpening = losses.flatMap {
+            PhaseBoundary.gapOpening(epochs: epochs.map(Double.init), train: $0[0], test: $0[1], window: window)
+        }
         let theoryModel = try NoiseTheoryFit(targets: loaded.last!.samples.map(\.v))
         fits = distribution.map { theoryModel.fit($0) }
         theory = fits.map { NoiseTheoryFit.distribution(theoryModel.strength(sigma2: $0.sigma2)) }
@@ -105,8 +107,8 @@ struct DynamicsStudy {
             out["losses"] = ["train": losses[0], "test": losses[1]]
             let minTest = losses[1].indices.min { losses[1][$0] < losses[1][$1] }!
             out["loss_gap"] = [
-                "rule": "last epoch up to the gap's maximum where the moving median of test - train is within "
-                    + "\(PhaseBoundary.openFraction) of its range above its minimum",
+                "rule": "breakpoint of a flat-then-rising hinge fitted (least squares) to test - train up to the "
+                    + "maximum of its moving median",
                 "opens_at_epoch": gapOpening.map { epochs[$0] as Any } ?? NSNull(),
                 "test_loss_minimum_epoch": epochs[minTest],
                 "boundary_minus_opening": (boundaryEpoch != nil && gapOpening != nil)
